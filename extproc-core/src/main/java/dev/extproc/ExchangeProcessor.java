@@ -1,0 +1,76 @@
+package dev.extproc;
+
+import com.google.protobuf.ByteString;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A user's processing logic for one HTTP exchange (one ext_proc gRPC stream). A new instance is
+ * made for every exchange by a {@link ProcessorFactory}, so fields are per-exchange state.
+ *
+ * <p>Each direction is seen as a stream of events: {@link #onHeaders} (unless Envoy skips
+ * headers), then {@link #onBody} once per non-empty chunk, then {@link #onEnd} when the body is
+ * complete, then {@link #onTrailers} if the message has trailers. The same code runs unchanged
+ * in every body mode: in STREAMED each Envoy chunk is one {@code onBody}; in FULL_DUPLEX_STREAMED
+ * likewise; in BUFFERED the whole body is a single {@code onBody} followed by {@code onEnd}. The
+ * engine turns what the processor writes into the wire replies the mode in force requires.
+ *
+ * <p><b>Output.</b> The body a direction emits is exactly the bytes passed to {@link
+ * MessageContext#write}: writing the chunk back passes it through, writing nothing drops it,
+ * writing other bytes replaces it. Output need not line up with input chunks.
+ *
+ * <p><b>Completion and flow control.</b> Every event method returns a stage that completes when
+ * the processor is done with that event. The engine asks gRPC for the next message only after
+ * that, so a slow processor slows Envoy down instead of queueing messages. Return {@link
+ * Processing#done()} when finished synchronously. A stage that completes exceptionally (or a
+ * method that throws) fails the exchange.
+ *
+ * <p><b>Threading.</b> Calls for one exchange never overlap and happen in order, but not always on
+ * the same thread. Never block in these methods: they run on gRPC's serialized callback
+ * executor. Do blocking work (file I/O) on another executor and return its stage.
+ *
+ * <p><b>Chunk ownership.</b> Chunks are immutable {@link ByteString}s: a processor may keep one
+ * as long as it likes, but every byte it keeps is memory the engine cannot bound. The engine
+ * releases its own reference when the event's stage completes.
+ */
+public interface ExchangeProcessor {
+
+  /**
+   * Called with a direction's headers. Header mutations made on {@code ctx} before the returned
+   * stage completes go into the header reply.
+   *
+   * @param endOfStream true when the message has no body (and no trailers); {@link #onEnd} follows
+   *     at once, and anything written then becomes the body (sent as a CONTINUE_AND_REPLACE)
+   */
+  default CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+    return Processing.done();
+  }
+
+  /**
+   * Called with one non-empty body chunk. The default passes the chunk through.
+   *
+   * @param chunk the bytes Envoy sent; never empty
+   */
+  default CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+    return ctx.write(chunk);
+  }
+
+  /**
+   * Called once when a direction's body is complete: after the last chunk, or before {@link
+   * #onTrailers} when trailers end the message. Output written here is the tail of the body.
+   * Not called in body mode NONE, nor after BUFFERED_PARTIAL's partial message.
+   */
+  default CompletionStage<Void> onEnd(MessageContext ctx) {
+    return Processing.done();
+  }
+
+  /** Called with a direction's trailers. Header mutations on {@code ctx} go into the trailers reply. */
+  default CompletionStage<Void> onTrailers(MessageContext ctx, HttpHeaders trailers) {
+    return Processing.done();
+  }
+
+  /**
+   * Called exactly once when the exchange's stream ends, whatever the reason, after every other
+   * callback. Release per-exchange resources (files, buffers) here. Must not throw or block.
+   */
+  default void onClose(ExchangeOutcome outcome) {}
+}
