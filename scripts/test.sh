@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test, the end-to-end ones against a real Envoy included. Installs Envoy first when
+# none is found (scripts/install-envoy.sh). Usage: scripts/test.sh [extra mvn arguments]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+"$root/scripts/install-envoy.sh"
+exec mvn -B verify "$@"
