@@ -59,7 +59,6 @@ final class ReplaceProcessor implements ExchangeProcessor {
           "body mode BUFFERED_PARTIAL is not supported (the unprocessed remainder would pass through)"));
     }
     r.headersEndOfStream = endOfStream;
-    r.sawContentLength = headers.contentLength() >= 0;
     return guard(ctx, r, r.open());
   }
 
@@ -82,19 +81,11 @@ final class ReplaceProcessor implements ExchangeProcessor {
         }
         return guard(ctx, r, r.open());
       case BUFFERED:
-        return guard(
-            ctx,
-            r,
-            r.open()
-                .thenCompose(
-                    v -> {
-                      checkFitsOneReply(r, r.size, "BUFFERED reply");
-                      if (r.sawContentLength) {
-                        // BUFFERED keeps content-length; Envoy rejects a body whose length differs from it.
-                        ctx.setHeader("content-length", Long.toString(r.size));
-                      }
-                      return Processing.done();
-                    }));
+        // The engine sets content-length to the reply's size when the message carried one.
+        return guard(ctx, r, r.open().thenCompose(v -> {
+          checkFitsOneReply(r, r.size, "BUFFERED reply");
+          return Processing.done();
+        }));
       default:
         return fail(ctx, r, new IOException("body mode " + mode + " is not supported"));
     }
@@ -267,7 +258,6 @@ final class ReplaceProcessor implements ExchangeProcessor {
     volatile boolean failed;
     volatile boolean wrote;
     volatile boolean headersEndOfStream;
-    volatile boolean sawContentLength;
     volatile long size;
     volatile long position;
     private FileChannel channel;

@@ -35,7 +35,7 @@ import java.util.function.LongSupplier;
  *       write pieces of at most {@code chunkBytes}, each after the engine had room for the
  *       previous one.
  *   <li><b>BUFFERED</b>: the whole replacement in the one body reply (at most {@code
- *       maxReplyBytes}); {@code content-length} is set to its size when the message carried one.
+ *       maxReplyBytes}); the engine sets {@code content-length} to its size when the message carried one.
  *   <li>A message without a body (headers with end of stream) gets the whole replacement as its
  *       body (a CONTINUE_AND_REPLACE; at most {@code maxReplyBytes}), so a 0 B upload is replaced too.
  *   <li>NONE: nothing to replace (the body never reaches the processor). BUFFERED_PARTIAL: refused
