@@ -332,6 +332,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     }
     side.trailersSeen = true;
     side.started = true;
+    side.complete = false; // owed: the trailers reply
     HttpHeaders trailers = HttpHeaders.of(message.getTrailers());
     boolean callEnd = !side.endCalled && side.mode != BodyMode.NONE && !side.partialDone;
     Runnable trailersStep = () -> {
@@ -413,8 +414,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     attachMetadata(reply);
     enqueue(reply.build(), bodyBytes, () -> {
       side.headerReplySent = true;
-      if (endOfStream) {
-        side.complete = true;
+      if (endOfStream || (side.mode == BodyMode.NONE && !side.trailersSeen)) {
+        side.complete = true; // in NONE the body passes through Envoy: nothing more is owed
       }
     });
     if (override != null) {
@@ -466,9 +467,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     }
     ProcessingResponse.Builder reply = Replies.body(side.direction, common);
     attachMetadata(reply);
+    boolean partialDone = side.partialDone;
     enqueue(reply.build(), bodyBytes, () -> {
-      if (endOfStream) {
-        side.complete = true;
+      if ((endOfStream || partialDone) && !side.trailersSeen) {
+        side.complete = true; // after BUFFERED_PARTIAL's message the rest passes through Envoy
       }
     });
     eventDone();
