@@ -121,6 +121,18 @@ final class BenchCommand implements Callable<Integer> {
     return run(options, tuning, external, envoy, dir, command, out);
   }
 
+  /**
+   * Runs the {@code seed} scenario at default scale with the default Envoy tuning (what {@code extproc demo}
+   * ends with), generating the media when missing; returns the exit code.
+   */
+  static int seedAtDefaultScale(ProjectRoot root, PrintStream out) throws Exception {
+    BenchOptions options = new BenchOptions("seed", Route.DEFAULTS, null, List.of(), root.dir().resolve("media"),
+        Duration.ofSeconds(10), Duration.ofMinutes(10), false);
+    ensureMedia(options);
+    return run(options, EnvoyTuning.defaults(), null, EnvoyInstallation.locateOrInstall(root),
+        Bench.defaultRunDir(root.dir()), "extproc bench --scenario seed", out);
+  }
+
   /** Runs a benchmark and prints the report's place and verdicts; returns the exit code. */
   static int run(BenchOptions options, EnvoyTuning tuning, InetSocketAddress external, EnvoyInstallation envoy,
       Path dir, String command, PrintStream out) throws Exception {
