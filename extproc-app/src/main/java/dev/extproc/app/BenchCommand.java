@@ -91,6 +91,10 @@ final class BenchCommand implements Callable<Integer> {
       description = "The ext_proc cluster's HTTP/2 initial connection window (default: the stack's, 4 MiB).")
   String extProcConnectionWindow;
 
+  @Option(names = "--server-arg", paramLabel = "ARG",
+      description = "Extra ext_proc server option (repeatable), e.g. --server-arg=--max-pending-output-bytes=256KiB.")
+  List<String> serverArgs = new ArrayList<>();
+
   private final PrintStream out = System.out;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -127,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
    */
   static int seedAtDefaultScale(ProjectRoot root, PrintStream out) throws Exception {
     BenchOptions options = new BenchOptions("seed", Route.DEFAULTS, null, List.of(), root.dir().resolve("media"),
-        Duration.ofSeconds(10), Duration.ofMinutes(10), false);
+        Duration.ofSeconds(10), Duration.ofMinutes(10), false, List.of());
     ensureMedia(options);
     return run(options, EnvoyTuning.defaults(), null, EnvoyInstallation.locateOrInstall(root),
         Bench.defaultRunDir(root.dir()), "extproc bench --scenario seed", out);
@@ -174,7 +178,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     Path media = mediaDir != null ? mediaDir : (root != null ? root.dir() : Path.of("")).resolve("media");
     return new BenchOptions(scenario, Route.parseList(routes), bodySize == null ? null : Format.parseSize(bodySize),
-        levels, media, Sizes.parseDuration(duration), Sizes.parseDuration(timeout), profile);
+        levels, media, Sizes.parseDuration(duration), Sizes.parseDuration(timeout), profile, serverArgs);
   }
 
   private EnvoyTuning tuning() {

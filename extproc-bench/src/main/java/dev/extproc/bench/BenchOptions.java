@@ -17,6 +17,8 @@ import java.util.List;
  * @param smallDuration how long each route's small-request loop runs
  * @param timeout how long one batch of uploads may take
  * @param profile whether to take Envoy heap profiles and a profiling JFR recording
+ * @param extraServerArgs more ext_proc server options, appended to the scenario's (such as
+ *     {@code --max-pending-output-bytes 256KiB})
  */
 public record BenchOptions(
     String scenario,
@@ -26,7 +28,8 @@ public record BenchOptions(
     Path mediaDir,
     Duration smallDuration,
     Duration timeout,
-    boolean profile) {
+    boolean profile,
+    List<String> extraServerArgs) {
 
   /** The scenario names. */
   public static final List<String> SCENARIOS = List.of("seed", "passthrough", "slow-processor", "small");
@@ -53,6 +56,7 @@ public record BenchOptions(
     requireNonNull(mediaDir, "mediaDir");
     requireNonNull(smallDuration, "smallDuration");
     requireNonNull(timeout, "timeout");
+    extraServerArgs = List.copyOf(extraServerArgs);
   }
 
   /** Returns the file names of the test media, as {@code extproc media} writes them. */

@@ -16,6 +16,18 @@ public final class Scenarios {
 
   /** Returns the plans of the chosen scenario, in the order to run them. */
   public static List<ScenarioPlan> plans(BenchOptions options) throws IOException {
+    List<ScenarioPlan> plans = new ArrayList<>();
+    for (ScenarioPlan plan : basePlans(options)) {
+      List<String> args = new ArrayList<>(plan.processorArgs());
+      args.addAll(options.extraServerArgs());
+      plans.add(new ScenarioPlan(plan.scenario(), plan.variant(), plan.description(), plan.routes(), plan.concurrency(),
+          plan.bodyFile(), plan.bodyBytes(), plan.expectedExtProc(), plan.expectedBaseline(), plan.largestBodyBytes(),
+          plan.aggregatingEcho(), args, plan.capture(), plan.smallDuration(), plan.timeout()));
+    }
+    return plans;
+  }
+
+  private static List<ScenarioPlan> basePlans(BenchOptions options) throws IOException {
     if (options.scenario().equals("small")) {
       List<ScenarioPlan> plans = new ArrayList<>();
       long body = options.bodyBytes() == null ? SmallRequestLoop.DEFAULT_BODY_BYTES : options.bodyBytes();

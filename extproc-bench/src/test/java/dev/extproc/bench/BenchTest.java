@@ -74,7 +74,7 @@ class BenchTest {
 
   private BenchOptions options(String scenario, Path media, Long bodyBytes) {
     return new BenchOptions(scenario, Route.DEFAULTS, bodyBytes, List.of(2), media, Duration.ofMillis(300),
-        Duration.ofSeconds(60), false);
+        Duration.ofSeconds(60), false, List.of());
   }
 
   @Test

@@ -63,7 +63,7 @@ class ScenariosBenchE2ETest {
 
   BenchReport bench(String scenario, boolean profile) throws Exception {
     BenchOptions options = new BenchOptions(scenario, Route.DEFAULTS, null, List.of(2), media, Duration.ofSeconds(2),
-        Duration.ofSeconds(120), profile);
+        Duration.ofSeconds(120), profile, List.of());
     LocalStackEnvironment environment = new LocalStackEnvironment(envoy, EnvoyTuning.defaults(), null, admin,
         System.getProperty("java.class.path"));
     return Bench.run(options, environment, run, ProgressDisplay.quiet(), "extproc bench --scenario " + scenario);
