@@ -19,7 +19,7 @@ final class TestProcessors {
   static final byte XOR = 0x5A;
 
   /** Flips bits of every byte: same length, different bytes, in every mode. */
-  static final class XorProcessor implements ExchangeProcessor {
+  static class XorProcessor implements ExchangeProcessor {
     @Override
     public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
       return ctx.write(xor(chunk));
