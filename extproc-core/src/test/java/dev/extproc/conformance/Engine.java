@@ -53,7 +53,8 @@ final class Engine implements AutoCloseable {
 
   /** Waits until every stream has been closed and released its bytes. */
   void awaitIdle() {
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+    await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5))
+        .untilAsserted(() -> {
       assertThat(stats().activeStreams()).as("active streams").isZero();
       assertThat(stats().bytesHeld()).as("bytes held").isZero();
     });
