@@ -107,7 +107,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     out.disableAutoRequest();
     out.setOnReadyHandler(() -> exec.execute(this::pump));
     out.setOnCancelHandler(() -> exec.execute(this::onCancelled));
-    exec.execute(this::maybeRequestNext);
+    // The first message is always wanted (nothing is queued yet); later ones go through maybeRequestNext.
+    requested = true;
+    out.request(1);
   }
 
   // ---------------------------------------------------------------- ExchangeInfo
