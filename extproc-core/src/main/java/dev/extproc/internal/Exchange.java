@@ -74,6 +74,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Map<String, Struct> attributes = Map.of();
   private Metadata metadataContext = Metadata.getDefaultInstance();
   private boolean firstMessageSeen;
+  /** Envoy sends bodies before the header reply (and then ignores mode_override). */
+  private volatile boolean bodyWithoutWaiting;
   private boolean busy;
   private boolean requested;
   private boolean halfClosed;
@@ -191,6 +193,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       initialResponseMode = BodyMode.fromProto(mode.getResponseBodyMode());
       request.mode = initialRequestMode;
       response.mode = initialResponseMode;
+      bodyWithoutWaiting = message.hasProtocolConfig()
+          && message.getProtocolConfig().getSendBodyWithoutWaitingForHeaderResponse();
       attributes = Map.copyOf(message.getAttributesMap());
       metadataContext = message.getMetadataContext();
       try {
@@ -1004,6 +1008,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       if (value == null && append) {
         throw new NullPointerException("value");
       }
+      if (value != null) {
+        checkHeaderValue(key, value);
+      }
       Target target = side.target;
       switch (target) {
         case NONE_OUTSIDE_EVENT:
@@ -1061,6 +1068,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
         throw new IllegalStateException("overrideMode outside onHeaders: Envoy honours mode_override"
             + " only in a headers reply");
       }
+      if (bodyWithoutWaiting) {
+        throw new IllegalStateException("overrideMode with send_body_without_waiting_for_header_response:"
+            + " Envoy ignores mode_override then");
+      }
       if (request.mode == BodyMode.FULL_DUPLEX_STREAMED || response.mode == BodyMode.FULL_DUPLEX_STREAMED) {
         throw new IllegalStateException("overrideMode while a direction is FULL_DUPLEX_STREAMED: Envoy"
             + " ignores mode_override then");
@@ -1097,6 +1108,24 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     if (name.isEmpty()) {
       throw new IllegalArgumentException("name: \"\" (expected: a header name)");
     }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c >= 0x7f || (c == ':' && i > 0)) {
+        throw new IllegalArgumentException("name: " + name.strip()
+            + " (expected: visible ASCII without spaces; ':' only to start a pseudo-header)");
+      }
+    }
     return name.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Envoy rejects values with CR, LF or NUL (the whole reply then fails the request with 500). */
+  private static void checkHeaderValue(String name, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\r' || c == '\n' || c == 0) {
+        throw new IllegalArgumentException("value of " + name + ": contains CR, LF or NUL at index " + i
+            + " (expected: none; Envoy would reject the mutation)");
+      }
+    }
   }
 }
