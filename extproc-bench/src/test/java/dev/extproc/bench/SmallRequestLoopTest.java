@@ -22,7 +22,8 @@ class SmallRequestLoopTest {
         Duration.ofMillis(500), SmallRequestLoop.DEFAULT_BODY_BYTES);
 
     assertThat(result.firstError()).isNull();
-    assertThat(result.completed()).isGreaterThan(10);
+    // Each connection sends at least one request, and the one in flight at the deadline is awaited.
+    assertThat(result.completed()).isGreaterThanOrEqualTo(2);
     assertThat(result.failed()).isZero();
     assertThat(result.requestsPerSecond()).isPositive();
     assertThat(result.latencyMicros().getTotalCount()).isEqualTo(result.completed());
