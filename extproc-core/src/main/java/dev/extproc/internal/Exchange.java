@@ -84,6 +84,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Struct pendingMetadata;
 
   private long inboundHeld;
+  /** The body chunk being processed, so that writing it back is not counted twice. */
+  private ByteString inboundChunk;
   private long heldReported;
   private long peakHeld;
   private long messagesIn;
@@ -300,6 +302,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     boolean endOfStream = message.getEndOfStream();
     bodyBytesIn += chunk.size();
     inboundHeld = chunk.size();
+    inboundChunk = chunk;
     updateHeld();
     BodyMode bodyMode = side.mode;
     boolean buffered = bodyMode == BodyMode.BUFFERED || bodyMode == BodyMode.BUFFERED_PARTIAL;
@@ -391,6 +394,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private void eventDone() {
     busy = false;
     inboundHeld = 0;
+    inboundChunk = null;
     schedulePump();
   }
 
@@ -755,6 +759,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     request.dropOutput();
     response.dropOutput();
     inboundHeld = 0;
+    inboundChunk = null;
     updateHeld();
     cancelWriteWaiters();
     stats.activeStreams.decrementAndGet();
@@ -800,6 +805,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
 
   private void updateHeld() {
     long held = inboundHeld + outboundBytes + request.pending.size() + response.pending.size();
+    if (inboundChunk != null && (request.pending.isExactly(inboundChunk) || response.pending.isExactly(inboundChunk))) {
+      held -= inboundChunk.size(); // the chunk written back is the same bytes, held once
+    }
     if (held != heldReported) {
       stats.bytesHeld.addAndGet(held - heldReported);
       heldReported = held;
