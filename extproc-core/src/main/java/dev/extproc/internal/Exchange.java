@@ -74,6 +74,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Map<String, Struct> attributes = Map.of();
   private Metadata metadataContext = Metadata.getDefaultInstance();
   private boolean firstMessageSeen;
+  /** Envoy sends bodies before the header reply (and then ignores mode_override). */
+  private volatile boolean bodyWithoutWaiting;
   private boolean busy;
   private boolean requested;
   private boolean halfClosed;
@@ -191,6 +193,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       initialResponseMode = BodyMode.fromProto(mode.getResponseBodyMode());
       request.mode = initialRequestMode;
       response.mode = initialResponseMode;
+      bodyWithoutWaiting = message.hasProtocolConfig()
+          && message.getProtocolConfig().getSendBodyWithoutWaitingForHeaderResponse();
       attributes = Map.copyOf(message.getAttributesMap());
       metadataContext = message.getMetadataContext();
       try {
@@ -1063,6 +1067,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       if (side.target != Target.HEADERS) {
         throw new IllegalStateException("overrideMode outside onHeaders: Envoy honours mode_override"
             + " only in a headers reply");
+      }
+      if (bodyWithoutWaiting) {
+        throw new IllegalStateException("overrideMode with send_body_without_waiting_for_header_response:"
+            + " Envoy ignores mode_override then");
       }
       if (request.mode == BodyMode.FULL_DUPLEX_STREAMED || response.mode == BodyMode.FULL_DUPLEX_STREAMED) {
         throw new IllegalStateException("overrideMode while a direction is FULL_DUPLEX_STREAMED: Envoy"
