@@ -297,6 +297,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       return;
     }
     side.bodySeen = true;
+    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before body replies
     side.started = true;
     ByteString chunk = message.getBody();
     boolean endOfStream = message.getEndOfStream();
