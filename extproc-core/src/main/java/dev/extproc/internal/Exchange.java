@@ -84,6 +84,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Struct pendingMetadata;
 
   private long inboundHeld;
+  /** The body chunk being processed, so that writing it back is not counted twice. */
+  private ByteString inboundChunk;
   private long heldReported;
   private long peakHeld;
   private long messagesIn;
@@ -294,12 +296,17 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
               + " (rule: one body message in BUFFERED and BUFFERED_PARTIAL)");
       return;
     }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
+    }
     side.bodySeen = true;
+    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before body replies
     side.started = true;
     ByteString chunk = message.getBody();
     boolean endOfStream = message.getEndOfStream();
     bodyBytesIn += chunk.size();
     inboundHeld = chunk.size();
+    inboundChunk = chunk;
     updateHeld();
     BodyMode bodyMode = side.mode;
     boolean buffered = bodyMode == BodyMode.BUFFERED || bodyMode == BodyMode.BUFFERED_PARTIAL;
@@ -335,6 +342,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
           what + " received after the " + side.label() + " direction ended (rule: nothing follows"
               + " end_of_stream in a direction)");
       return;
+    }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
     }
     side.trailersSeen = true;
     side.started = true;
@@ -391,6 +401,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private void eventDone() {
     busy = false;
     inboundHeld = 0;
+    inboundChunk = null;
     schedulePump();
   }
 
@@ -755,6 +766,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     request.dropOutput();
     response.dropOutput();
     inboundHeld = 0;
+    inboundChunk = null;
     updateHeld();
     cancelWriteWaiters();
     stats.activeStreams.decrementAndGet();
@@ -800,6 +812,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
 
   private void updateHeld() {
     long held = inboundHeld + outboundBytes + request.pending.size() + response.pending.size();
+    if (inboundChunk != null && (request.pending.isExactly(inboundChunk) || response.pending.isExactly(inboundChunk))) {
+      held -= inboundChunk.size(); // the chunk written back is the same bytes, held once
+    }
     if (held != heldReported) {
       stats.bytesHeld.addAndGet(held - heldReported);
       heldReported = held;
