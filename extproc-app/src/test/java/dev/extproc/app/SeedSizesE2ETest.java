@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.extproc.processors.media.TestMedia;
 import dev.extproc.stack.LocalStack;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,7 +44,6 @@ class SeedSizesE2ETest {
 
   private Path captures;
   private LocalStack stack;
-  private HttpClient client;
   private TestMedia.MediaFile input;
   private TestMedia.MediaFile requestReplacement;
   private TestMedia.MediaFile responseReplacement;
@@ -66,7 +64,6 @@ class SeedSizesE2ETest {
                     "--replace-request-body", requestReplacement.path().toString(),
                     "--replace-response-body", responseReplacement.path().toString()))
             .build();
-    client = Uploads.client();
   }
 
   @AfterAll
@@ -119,7 +116,7 @@ class SeedSizesE2ETest {
     Set<Path> before = Uploads.completeCaptures(captures);
     long started = System.nanoTime();
 
-    Uploads.Received received = Uploads.post(client, stack.extProcUri().resolve(route), input.path());
+    Uploads.Received received = Uploads.post(stack.extProcUri().resolve(route), input.path());
 
     log.info("route={} one seed exchange took {} ms; stats {}", route,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), stack.extProcAdmin().stats());
@@ -140,7 +137,7 @@ class SeedSizesE2ETest {
     try {
       List<Future<Uploads.Received>> futures = new ArrayList<>();
       for (int i = 0; i < CONCURRENT; i++) {
-        futures.add(clients.submit(() -> Uploads.post(client, uri, input.path())));
+        futures.add(clients.submit(() -> Uploads.post(uri, input.path())));
       }
       for (Future<Uploads.Received> future : futures) {
         results.add(future.get(10, TimeUnit.MINUTES));

@@ -1,33 +1,43 @@
 package dev.extproc.app;
 
 import dev.extproc.processors.media.TestMedia;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
-import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 
-/** HTTP/1.1 uploads through Envoy for the end-to-end tests, and the capture files they leave. */
+/**
+ * HTTP/1.1 uploads through Envoy for the end-to-end tests, like curl: {@code content-length}, the
+ * body sent by one thread while the response is read by another. (java.net.http.HttpClient starts
+ * reading an HTTP/1.1 response only after the whole request body is sent; when the backend echoes
+ * while the upload is still going, as in STREAMED with a replacement, Envoy's flow control then
+ * stops the upload for good.) Bodies are streamed from files and digested on the fly.
+ */
 final class Uploads {
   private static final int KEEP_BYTES = 4096;
+  private static final int SOCKET_TIMEOUT_MILLIS = 300_000;
 
   private Uploads() {}
 
-  /**
-   * What the client received: status, body length and SHA-256, and the first bytes of the body.
-   */
+  /** What the client received: status, body length and SHA-256, and the first bytes of the body. */
   record Received(int status, long length, String sha256, String head) {
     @Override
     public String toString() {
@@ -35,77 +45,145 @@ final class Uploads {
     }
   }
 
-  static HttpClient client() {
-    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-  }
-
-  /** POSTs {@code file} (with its content-length) to {@code uri} and digests the response as it streams in. */
-  static Received post(HttpClient client, URI uri, Path file) throws IOException, InterruptedException {
-    HttpRequest request =
-        HttpRequest.newBuilder(uri)
-            .timeout(Duration.ofMinutes(5))
-            .header("content-type", "video/mp4")
-            .POST(HttpRequest.BodyPublishers.ofFile(file))
-            .build();
-    HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-    MessageDigest sha = sha256();
-    byte[] head = new byte[KEEP_BYTES];
-    int kept = 0;
-    long length = 0;
-    try (InputStream in = response.body()) {
-      byte[] buffer = new byte[64 * 1024];
-      int n;
-      while ((n = in.read(buffer)) > 0) {
-        sha.update(buffer, 0, n);
-        int keep = Math.min(n, KEEP_BYTES - kept);
-        System.arraycopy(buffer, 0, head, kept, keep);
-        kept += keep;
-        length += n;
+  /** POSTs {@code file} to {@code uri} and digests the response as it streams in. */
+  static Received post(URI uri, Path file) throws IOException, InterruptedException {
+    long size = Files.size(file);
+    try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+      socket.setSoTimeout(SOCKET_TIMEOUT_MILLIS);
+      OutputStream out = socket.getOutputStream();
+      AtomicReference<IOException> writeFailure = new AtomicReference<>();
+      Thread writer =
+          new Thread(
+              () -> {
+                try (InputStream in = Files.newInputStream(file)) {
+                  out.write(head(uri, size).getBytes(StandardCharsets.US_ASCII));
+                  in.transferTo(out);
+                  out.flush();
+                } catch (IOException e) {
+                  writeFailure.set(e); // e.g. Envoy answered early (a local reply) and closed
+                }
+              },
+              "upload-writer");
+      writer.setDaemon(true);
+      writer.start();
+      try {
+        return readResponse(new BufferedInputStream(socket.getInputStream(), 64 * 1024));
+      } catch (IOException e) {
+        IOException failure = new IOException("reading the response of POST " + uri + " failed", e);
+        if (writeFailure.get() != null) {
+          failure.addSuppressed(writeFailure.get());
+        }
+        throw failure;
+      } finally {
+        socket.close();
+        writer.join(SOCKET_TIMEOUT_MILLIS);
       }
     }
-    return new Received(
-        response.statusCode(), length, HexFormat.of().formatHex(sha.digest()),
-        new String(Arrays.copyOf(head, kept), StandardCharsets.UTF_8));
   }
 
   /**
-   * Starts a chunked upload of pseudo-random bytes that fails after {@code bytesBeforeAbort}: the
-   * client aborts mid-upload and its connection is closed. Returns the failure the client saw.
+   * Starts an upload announcing {@code bytesBeforeAbort * 10} bytes, sends {@code bytesBeforeAbort},
+   * waits until {@code started} holds (for example: the server has the exchange open), then resets
+   * the connection: a client abort mid-upload.
    */
-  static Throwable abortedPost(HttpClient client, URI uri, int bytesBeforeAbort) throws InterruptedException {
-    InputStream failing =
-        new InputStream() {
-          private final byte[] data = TestMedia.bytes(bytesBeforeAbort, 99);
-          private int at;
-
-          @Override
-          public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-          }
-
-          @Override
-          public int read(byte[] b, int off, int len) throws IOException {
-            if (at >= data.length) {
-              throw new IOException("client aborts the upload after " + at + " bytes");
-            }
-            int n = Math.min(len, data.length - at);
-            System.arraycopy(data, at, b, off, n);
-            at += n;
-            return n;
-          }
-        };
-    HttpRequest request =
-        HttpRequest.newBuilder(uri)
-            .timeout(Duration.ofSeconds(60))
-            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> failing))
-            .build();
-    try {
-      HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
-      throw new AssertionError("the aborted upload got a response: HTTP " + response.statusCode());
-    } catch (IOException e) {
-      return e;
+  static void abortedPost(URI uri, int bytesBeforeAbort, BooleanSupplier started) throws IOException {
+    try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(head(uri, 10L * bytesBeforeAbort).getBytes(StandardCharsets.US_ASCII));
+      out.write(TestMedia.bytes(bytesBeforeAbort, 99));
+      out.flush();
+      Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(started::getAsBoolean);
+      socket.setSoLinger(true, 0); // close() sends a RST: the client is gone, mid-body
     }
+  }
+
+  private static String head(URI uri, long size) {
+    return "POST " + uri.getRawPath() + " HTTP/1.1\r\n"
+        + "host: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
+        + "content-type: video/mp4\r\n"
+        + "content-length: " + size + "\r\n"
+        + "connection: close\r\n\r\n";
+  }
+
+  private static Received readResponse(InputStream in) throws IOException {
+    String statusLine = line(in);
+    String[] parts = statusLine.split(" ", 3);
+    if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+      throw new IOException("status line: " + statusLine + " (expected: HTTP/1.x <code> ...)");
+    }
+    int status = Integer.parseInt(parts[1]);
+    long contentLength = -1;
+    boolean chunked = false;
+    for (String header = line(in); !header.isEmpty(); header = line(in)) {
+      int colon = header.indexOf(':');
+      String name = header.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+      String value = header.substring(colon + 1).trim();
+      if (name.equals("content-length")) {
+        contentLength = Long.parseLong(value);
+      } else if (name.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
+        chunked = true;
+      }
+    }
+    Body body = new Body();
+    if (chunked) {
+      while (true) {
+        String sizeLine = line(in);
+        int semicolon = sizeLine.indexOf(';');
+        long chunk = Long.parseLong((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+        if (chunk == 0) {
+          while (!line(in).isEmpty()) {
+            // trailers: ignored
+          }
+          break;
+        }
+        body.copy(in, chunk);
+        line(in);
+      }
+    } else if (contentLength >= 0) {
+      body.copy(in, contentLength);
+    } else {
+      body.copy(in, Long.MAX_VALUE);
+    }
+    return new Received(status, body.length, HexFormat.of().formatHex(body.sha.digest()),
+        body.head.toString(StandardCharsets.UTF_8));
+  }
+
+  /** Digests a body as it is read. */
+  private static final class Body {
+    final MessageDigest sha = sha256();
+    final ByteArrayOutputStream head = new ByteArrayOutputStream();
+    final byte[] buffer = new byte[64 * 1024];
+    long length;
+
+    void copy(InputStream in, long bytes) throws IOException {
+      long left = bytes;
+      while (left > 0) {
+        int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+        if (n < 0) {
+          if (bytes == Long.MAX_VALUE) {
+            return;
+          }
+          throw new EOFException("response body ended after " + length + " bytes, " + left + " short");
+        }
+        sha.update(buffer, 0, n);
+        head.write(buffer, 0, (int) Math.min(n, Math.max(0, KEEP_BYTES - head.size())));
+        length += n;
+        left -= n;
+      }
+    }
+  }
+
+  private static String line(InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      if (c == '\n') {
+        int end = line.length();
+        return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line.toString();
+      }
+      line.append((char) c);
+    }
+    throw new EOFException("connection closed in the middle of a line: " + line);
   }
 
   /** Returns the complete capture files ({@code *.body}) in {@code dir}. */
@@ -120,7 +198,7 @@ final class Uploads {
 
   private static Set<Path> list(Path dir, String suffix) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.filter(p -> p.getFileName().toString().endsWith(suffix)).collect(java.util.stream.Collectors.toCollection(TreeSet::new));
+      return files.filter(p -> p.getFileName().toString().endsWith(suffix)).collect(Collectors.toCollection(TreeSet::new));
     }
   }
 
