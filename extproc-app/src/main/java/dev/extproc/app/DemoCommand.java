@@ -34,7 +34,22 @@ final class DemoCommand implements Callable<Integer> {
       description = "Timeout of each request, ISO-8601 (default: ${DEFAULT-VALUE}).")
   Duration requestTimeout;
 
-  private final PrintStream out = System.out;
+  private final PrintStream out;
+  private final java.util.List<Long> lastStackPids = new java.util.ArrayList<>();
+
+  DemoCommand() {
+    this(System.out);
+  }
+
+  /** A demo that prints its report to {@code out} (tests capture it). */
+  DemoCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  /** The pids of the last stack's processes (Envoy, ext_proc server, echo), for tests. */
+  java.util.List<Long> lastStackPids() {
+    return java.util.List.copyOf(lastStackPids);
+  }
 
   @Override
   public Integer call() {
@@ -48,6 +63,10 @@ final class DemoCommand implements Callable<Integer> {
     }
     out.println("extproc demo: starting the echo backend, the ext_proc server and Envoy on 127.0.0.1 ...");
     try (LocalStack stack = builder.build()) {
+      lastStackPids.clear();
+      lastStackPids.add(stack.envoyPid());
+      stack.extProcPid().ifPresent(lastStackPids::add);
+      stack.echoPid().ifPresent(lastStackPids::add);
       boolean ok = runChecks(stack);
       if (!ok) {
         stack.keepLogDir();

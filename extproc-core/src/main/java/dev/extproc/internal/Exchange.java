@@ -74,6 +74,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Map<String, Struct> attributes = Map.of();
   private Metadata metadataContext = Metadata.getDefaultInstance();
   private boolean firstMessageSeen;
+  /** Envoy sends bodies before the header reply (and then ignores mode_override). */
+  private volatile boolean bodyWithoutWaiting;
   private boolean busy;
   private boolean requested;
   private boolean halfClosed;
@@ -82,6 +84,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Struct pendingMetadata;
 
   private long inboundHeld;
+  /** The body chunk being processed, so that writing it back is not counted twice. */
+  private ByteString inboundChunk;
   private long heldReported;
   private long peakHeld;
   private long messagesIn;
@@ -107,7 +111,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     out.disableAutoRequest();
     out.setOnReadyHandler(() -> exec.execute(this::pump));
     out.setOnCancelHandler(() -> exec.execute(this::onCancelled));
-    exec.execute(this::maybeRequestNext);
+    // The first message is always wanted (nothing is queued yet); later ones go through maybeRequestNext.
+    requested = true;
+    out.request(1);
   }
 
   // ---------------------------------------------------------------- ExchangeInfo
@@ -189,6 +195,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       initialResponseMode = BodyMode.fromProto(mode.getResponseBodyMode());
       request.mode = initialRequestMode;
       response.mode = initialResponseMode;
+      bodyWithoutWaiting = message.hasProtocolConfig()
+          && message.getProtocolConfig().getSendBodyWithoutWaitingForHeaderResponse();
       attributes = Map.copyOf(message.getAttributesMap());
       metadataContext = message.getMetadataContext();
       try {
@@ -294,6 +302,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     boolean endOfStream = message.getEndOfStream();
     bodyBytesIn += chunk.size();
     inboundHeld = chunk.size();
+    inboundChunk = chunk;
     updateHeld();
     BodyMode bodyMode = side.mode;
     boolean buffered = bodyMode == BodyMode.BUFFERED || bodyMode == BodyMode.BUFFERED_PARTIAL;
@@ -385,6 +394,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private void eventDone() {
     busy = false;
     inboundHeld = 0;
+    inboundChunk = null;
     schedulePump();
   }
 
@@ -749,6 +759,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     request.dropOutput();
     response.dropOutput();
     inboundHeld = 0;
+    inboundChunk = null;
     updateHeld();
     cancelWriteWaiters();
     stats.activeStreams.decrementAndGet();
@@ -794,6 +805,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
 
   private void updateHeld() {
     long held = inboundHeld + outboundBytes + request.pending.size() + response.pending.size();
+    if (inboundChunk != null && (request.pending.isExactly(inboundChunk) || response.pending.isExactly(inboundChunk))) {
+      held -= inboundChunk.size(); // the chunk written back is the same bytes, held once
+    }
     if (held != heldReported) {
       stats.bytesHeld.addAndGet(held - heldReported);
       heldReported = held;
@@ -1002,6 +1016,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       if (value == null && append) {
         throw new NullPointerException("value");
       }
+      if (value != null) {
+        checkHeaderValue(key, value);
+      }
       Target target = side.target;
       switch (target) {
         case NONE_OUTSIDE_EVENT:
@@ -1059,6 +1076,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
         throw new IllegalStateException("overrideMode outside onHeaders: Envoy honours mode_override"
             + " only in a headers reply");
       }
+      if (bodyWithoutWaiting) {
+        throw new IllegalStateException("overrideMode with send_body_without_waiting_for_header_response:"
+            + " Envoy ignores mode_override then");
+      }
       if (request.mode == BodyMode.FULL_DUPLEX_STREAMED || response.mode == BodyMode.FULL_DUPLEX_STREAMED) {
         throw new IllegalStateException("overrideMode while a direction is FULL_DUPLEX_STREAMED: Envoy"
             + " ignores mode_override then");
@@ -1095,6 +1116,24 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     if (name.isEmpty()) {
       throw new IllegalArgumentException("name: \"\" (expected: a header name)");
     }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c >= 0x7f || (c == ':' && i > 0)) {
+        throw new IllegalArgumentException("name: " + name.strip()
+            + " (expected: visible ASCII without spaces; ':' only to start a pseudo-header)");
+      }
+    }
     return name.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Envoy rejects values with CR, LF or NUL (the whole reply then fails the request with 500). */
+  private static void checkHeaderValue(String name, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\r' || c == '\n' || c == 0) {
+        throw new IllegalArgumentException("value of " + name + ": contains CR, LF or NUL at index " + i
+            + " (expected: none; Envoy would reject the mutation)");
+      }
+    }
   }
 }

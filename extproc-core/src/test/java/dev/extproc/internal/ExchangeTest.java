@@ -614,6 +614,48 @@ class ExchangeTest {
     }
   }
 
+  @Test
+  void headerValueWithNewlineIsRefusedBeforeEnvoyCouldRejectIt() throws Exception {
+    ExchangeProcessor injector = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+        ctx.setHeader("x-bad", "a\r\nx-injected: 1");
+        return Processing.done();
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> injector, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), true));
+      Status status = stream.awaitStatus();
+      assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+      assertThat(status.getDescription()).contains("value of x-bad: contains CR, LF or NUL at index 1");
+    }
+  }
+
+  @Test
+  void modeOverrideIsRefusedWhenEnvoySendsBodiesWithoutWaitingForTheHeaderReply() throws Exception {
+    List<String> errors = new CopyOnWriteArrayList<>();
+    ExchangeProcessor override = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+        try {
+          ctx.overrideMode(ProcessingMode.newBuilder().setRequestBodyMode(BodySendMode.BUFFERED).build());
+        } catch (IllegalStateException e) {
+          errors.add(e.getMessage());
+        }
+        return Processing.done();
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> override, CONFIG.withModeOverrideAllowed(true))) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE).toBuilder()
+          .setSendBodyWithoutWaitingForHeaderResponse(true).build(), false));
+      assertThat(stream.next().hasModeOverride()).isFalse();
+      assertThat(errors).singleElement().asString().contains("send_body_without_waiting_for_header_response");
+      stream.cancel();
+    }
+  }
+
   private static void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
     try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
       TestEnvoy.Stream bystander = envoy.open();

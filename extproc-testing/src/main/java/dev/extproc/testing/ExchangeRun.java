@@ -612,6 +612,10 @@ final class ExchangeRun {
   }
 
   private void checkDirection(Dir dir, boolean replyIsRequest, ProcessingResponse reply) {
+    if (!dir.request && replyIsRequest) {
+      throw violation("extra-reply", "a " + reply.getResponseCase()
+          + " reply after the request direction ended (Envoy is processing the response)");
+    }
     if (dir.request != replyIsRequest) {
       throw violation("reply-type", "a " + reply.getResponseCase() + " reply while Envoy is processing the "
           + dir.label + (dir.pending.isEmpty() ? " and awaits no reply" : " and awaits the reply to message #"
