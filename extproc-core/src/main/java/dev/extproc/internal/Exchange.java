@@ -296,8 +296,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
               + " (rule: one body message in BUFFERED and BUFFERED_PARTIAL)");
       return;
     }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
+    }
     side.bodySeen = true;
-    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before body replies
     side.started = true;
     ByteString chunk = message.getBody();
     boolean endOfStream = message.getEndOfStream();
@@ -339,6 +341,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
           what + " received after the " + side.label() + " direction ended (rule: nothing follows"
               + " end_of_stream in a direction)");
       return;
+    }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
     }
     side.trailersSeen = true;
     side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before the trailers reply
