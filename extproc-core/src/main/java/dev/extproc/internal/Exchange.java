@@ -296,6 +296,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
               + " (rule: one body message in BUFFERED and BUFFERED_PARTIAL)");
       return;
     }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
+    }
     side.bodySeen = true;
     side.started = true;
     ByteString chunk = message.getBody();
@@ -338,6 +341,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
           what + " received after the " + side.label() + " direction ended (rule: nothing follows"
               + " end_of_stream in a direction)");
       return;
+    }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
     }
     side.trailersSeen = true;
     side.started = true;
