@@ -1,6 +1,5 @@
 package dev.extproc.app;
 
-import dev.extproc.stack.EnvoyNotFoundException;
 import dev.extproc.stack.ExtProcFilterStats;
 import dev.extproc.stack.LocalStack;
 import dev.extproc.stack.ProcessFailedException;
@@ -53,11 +52,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ProjectRoot root = ProjectRoot.find();
     LocalStack.Builder builder;
     try {
-      builder = stackOptions.builder(root);
-    } catch (EnvoyNotFoundException e) {
+      builder = stackOptions.builder(ProjectRoot.find());
+    } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
       System.err.println("extproc demo: " + e.getMessage());
       return 2;
     }
