@@ -77,6 +77,7 @@ final class DemoCommand implements Callable<Integer> {
       return ok ? 0 : 1;
     } catch (ProcessFailedException e) {
       System.err.println("extproc demo: the stack did not start: " + e.getMessage());
+      StackOptions.printPortHint(e, System.err);
       return 1;
     }
   }

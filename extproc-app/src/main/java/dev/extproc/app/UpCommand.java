@@ -36,6 +36,7 @@ final class UpCommand implements Callable<Integer> {
       stack = builder.build();
     } catch (ProcessFailedException e) {
       System.err.println("extproc up: the stack did not start: " + e.getMessage());
+      StackOptions.printPortHint(e, System.err);
       return 1;
     }
     java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
