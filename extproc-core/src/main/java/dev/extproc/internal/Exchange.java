@@ -300,7 +300,6 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       side.headerReplySent = true; // header mode SKIP: no header reply to wait for
     }
     side.bodySeen = true;
-    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before body replies
     side.started = true;
     ByteString chunk = message.getBody();
     boolean endOfStream = message.getEndOfStream();
