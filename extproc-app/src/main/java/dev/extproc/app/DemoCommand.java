@@ -58,8 +58,10 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     LocalStack.Builder builder;
+    ProjectRoot root;
     try {
-      builder = stackOptions.builder(ProjectRoot.find());
+      root = ProjectRoot.find();
+      builder = stackOptions.builder(root);
     } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
       System.err.println("extproc demo: " + e.getMessage());
       return 2;
