@@ -26,6 +26,9 @@ public final class LocalStackEnvironment implements BenchEnvironment {
   /** The ext_proc server's heap limit when the benchmark starts it (the stack's default). */
   public static final String SERVER_HEAP = "-Xmx1g";
 
+  /** The aggregating echo's heap (and so direct memory) limit: room for 10 x 78 MiB bodies and their copies. */
+  public static final String AGGREGATING_ECHO_HEAP = "-Xmx4g";
+
   private final EnvoyInstallation envoy;
   private final EnvoyTuning tuning;
   private final InetSocketAddress externalExtProc;
@@ -62,6 +65,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
     d.put("ext_proc_h2_stream_window", Integer.toString(tuning.extProcHttp2StreamWindowBytes()));
     d.put("ext_proc_h2_connection_window", Integer.toString(tuning.extProcHttp2ConnectionWindowBytes()));
     d.put("buffered_route_limit", Long.toString(tuning.bufferedRouteBufferLimitBytes()));
+    d.put("echo_jvm", "streaming -Xmx512m, aggregating " + AGGREGATING_ECHO_HEAP);
     d.put("ext_proc_server", externalExtProc == null ? "started per route (" + SERVER_HEAP + ")"
         : "external " + externalExtProc.getHostString() + ":" + externalExtProc.getPort());
     return d;
@@ -75,7 +79,10 @@ public final class LocalStackEnvironment implements BenchEnvironment {
         .classpath(classpath)
         .workDir(routeDir.resolve("stack"))
         .envoyLogLevel("warning")
-        .echoArgs(settings.aggregatingEcho() ? List.of("--aggregate") : List.of());
+        .echoArgs(settings.aggregatingEcho() ? List.of("--aggregate") : List.of())
+        // The aggregating echo holds every body whole (in Netty direct buffers, which the JVM caps at -Xmx):
+        // 10 x 78 MiB does not fit the stack's default 512 MiB, and the echo would drop connections.
+        .echoJvmOptions(List.of(settings.aggregatingEcho() ? AGGREGATING_ECHO_HEAP : "-Xmx512m"));
     boolean jfr = false;
     if (externalExtProc != null) {
       builder.externalExtProc(externalExtProc.getHostString(), externalExtProc.getPort());
