@@ -95,6 +95,10 @@ final class BenchCommand implements Callable<Integer> {
       description = "Extra ext_proc server option (repeatable), e.g. --server-arg=--max-pending-output-bytes=256KiB.")
   List<String> serverArgs = new ArrayList<>();
 
+  @Option(names = "--server-jvm-option", paramLabel = "OPTION",
+      description = "JVM option of the ext_proc server (repeatable; replaces the default -Xmx1g), e.g. --server-jvm-option=-Xmx96m.")
+  List<String> serverJvmOptions = new ArrayList<>();
+
   private final PrintStream out = System.out;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -122,7 +126,8 @@ final class BenchCommand implements Callable<Integer> {
     ensureMedia(options);
     Path dir = reportDir != null ? reportDir : Bench.defaultRunDir(root != null ? root.dir() : Path.of(""));
     String command = "extproc " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-    return run(options, tuning, external, envoy, dir, command, out);
+    return run(options, tuning, external, envoy, dir, command, out,
+        serverJvmOptions.isEmpty() ? List.of(LocalStackEnvironment.SERVER_HEAP) : serverJvmOptions);
   }
 
   /**
@@ -134,15 +139,15 @@ final class BenchCommand implements Callable<Integer> {
         Duration.ofSeconds(10), Duration.ofMinutes(10), false, List.of());
     ensureMedia(options);
     return run(options, EnvoyTuning.defaults(), null, EnvoyInstallation.locateOrInstall(root),
-        Bench.defaultRunDir(root.dir()), "extproc bench --scenario seed", out);
+        Bench.defaultRunDir(root.dir()), "extproc bench --scenario seed", out, List.of(LocalStackEnvironment.SERVER_HEAP));
   }
 
   /** Runs a benchmark and prints the report's place and verdicts; returns the exit code. */
   static int run(BenchOptions options, EnvoyTuning tuning, InetSocketAddress external, EnvoyInstallation envoy,
-      Path dir, String command, PrintStream out) throws Exception {
+      Path dir, String command, PrintStream out, List<String> serverJvm) throws Exception {
     HttpClient admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1).build();
     LocalStackEnvironment environment =
-        new LocalStackEnvironment(envoy, tuning, external, admin, System.getProperty("java.class.path"));
+        new LocalStackEnvironment(envoy, tuning, external, admin, System.getProperty("java.class.path"), serverJvm);
     out.println("extproc bench: scenario " + options.scenario() + ", routes " + options.routes() + ", run directory " + dir);
     BenchReport report;
     try (ProgressDisplay progress = ProgressDisplay.forEnvironment(System.getenv())) {

@@ -34,6 +34,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
   private final InetSocketAddress externalExtProc;
   private final HttpClient adminClient;
   private final String classpath;
+  private final List<String> serverJvmOptions;
 
   /**
    * Creates the environment.
@@ -43,6 +44,16 @@ public final class LocalStackEnvironment implements BenchEnvironment {
    */
   public LocalStackEnvironment(EnvoyInstallation envoy, EnvoyTuning tuning, InetSocketAddress externalExtProc,
       HttpClient adminClient, String classpath) {
+    this(envoy, tuning, externalExtProc, adminClient, classpath, List.of(SERVER_HEAP));
+  }
+
+  /**
+   * Creates the environment with the ext_proc server's JVM options (its heap limit, GC), to which the
+   * benchmark adds its JFR option.
+   */
+  public LocalStackEnvironment(EnvoyInstallation envoy, EnvoyTuning tuning, InetSocketAddress externalExtProc,
+      HttpClient adminClient, String classpath, List<String> serverJvmOptions) {
+    this.serverJvmOptions = List.copyOf(serverJvmOptions);
     this.envoy = requireNonNull(envoy, "envoy");
     this.tuning = requireNonNull(tuning, "tuning");
     this.externalExtProc = externalExtProc;
@@ -66,8 +77,9 @@ public final class LocalStackEnvironment implements BenchEnvironment {
     d.put("ext_proc_h2_connection_window", Integer.toString(tuning.extProcHttp2ConnectionWindowBytes()));
     d.put("buffered_route_limit", Long.toString(tuning.bufferedRouteBufferLimitBytes()));
     d.put("echo_jvm", "streaming -Xmx512m, aggregating " + AGGREGATING_ECHO_HEAP);
-    d.put("ext_proc_server", externalExtProc == null ? "started per route (" + SERVER_HEAP + ")"
+    d.put("ext_proc_server", externalExtProc == null ? "started per route"
         : "external " + externalExtProc.getHostString() + ":" + externalExtProc.getPort());
+    d.put("ext_proc_server_jvm", String.join(" ", serverJvmOptions));
     return d;
   }
 
@@ -87,7 +99,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
     if (externalExtProc != null) {
       builder.externalExtProc(externalExtProc.getHostString(), externalExtProc.getPort());
     } else {
-      List<String> jvm = new ArrayList<>(List.of(SERVER_HEAP));
+      List<String> jvm = new ArrayList<>(serverJvmOptions);
       jvm.addAll(settings.serverJvmOptions());
       jfr = settings.jfrFile() != null;
       builder.serverArgs(settings.processorArgs()).serverJvmOptions(jvm);
