@@ -30,7 +30,7 @@ public record JfrSummary(
     long peakHeapAfterGcBytes, long gcCount, long allocationSamples, long sampledAllocationBytes, List<Site> topSites) {
 
   /** How many frames name a site. */
-  static final int SITE_FRAMES = 3;
+  static final int SITE_FRAMES = 6;
 
   /**
    * An allocation site: the allocated class and the top frames of the stack.
