@@ -11,7 +11,10 @@ public interface ExtProcStats {
   /** Returns the streams started since the service was made. */
   long streamsStarted();
 
-  /** Returns the streams that ended with every started direction complete. */
+  /**
+   * Returns the streams that ended with every started direction answered, including those ended
+   * by an immediate response. Started = active + completed + cancelled + failed.
+   */
   long streamsCompleted();
 
   /** Returns the streams Envoy cancelled or closed mid-exchange. */
@@ -32,7 +35,10 @@ public interface ExtProcStats {
   /** Returns the ProcessingResponse messages sent. */
   long messagesSent();
 
-  /** Returns the body bytes held by the engine across all streams right now. */
+  /**
+   * Returns the body bytes held by the engine across all streams right now: inbound chunks being
+   * processed plus output not yet handed to gRPC.
+   */
   long bytesHeld();
 
   /** Returns the most body bytes any one stream has held at once since the service was made. */

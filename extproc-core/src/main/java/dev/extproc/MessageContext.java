@@ -27,7 +27,11 @@ public interface MessageContext {
    * bound); a processor writing a long body must wait for it before writing more. In
    * FULL_DUPLEX_STREAMED output is sent in chunks of at most the configured chunk size as soon as
    * Envoy can take it; in STREAMED and BUFFERED it goes into the reply to the message being
-   * handled. Writing the very chunk received in {@code onBody}, unchanged and alone, lets the
+   * handled (or the next body reply, when written between events), so the stage completes at once
+   * and one reply's output is bounded by {@link ExtProcConfig#maxBodyMessageBytes()} (beyond it the
+   * exchange fails). Output written after a direction's last body reply (in {@code onEnd} or
+   * {@code onTrailers} when trailers end a STREAMED or BUFFERED message) cannot be delivered and
+   * fails the exchange. Writing the very chunk received in {@code onBody}, unchanged and alone, lets the
    * engine answer "no mutation" instead of copying the bytes back.
    *
    * @throws IllegalStateException when the direction's output is closed (after its end was

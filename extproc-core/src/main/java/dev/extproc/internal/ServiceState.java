@@ -1,28 +1,52 @@
 package dev.extproc.internal;
 
+import static java.util.Objects.requireNonNull;
+
 import dev.extproc.ExtProcConfig;
 import dev.extproc.ExtProcStats;
 import dev.extproc.ProcessorFactory;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import java.time.Clock;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** The engine behind {@link dev.extproc.ExtProcService}. Placeholder: to be implemented. */
+/**
+ * The engine behind {@link dev.extproc.ExtProcService}: binds the {@code Process} method and opens
+ * one {@link Exchange} per gRPC stream. Holds only what streams share: configuration, the
+ * processor factory, the scheduler, counters and the id generator.
+ */
 public final class ServiceState {
-  private final ProcessorFactory factory;
-  private final ExtProcConfig config;
-  private final ScheduledExecutorService scheduler;
+  final ProcessorFactory factory;
+  final ExtProcConfig config;
+  final ScheduledExecutorService scheduler;
+  final StatsImpl stats = new StatsImpl();
+  final ExchangeIds ids;
 
   public ServiceState(ProcessorFactory factory, ExtProcConfig config, ScheduledExecutorService scheduler) {
-    this.factory = factory;
-    this.config = config;
-    this.scheduler = scheduler;
+    this.factory = requireNonNull(factory, "factory");
+    this.config = requireNonNull(config, "config");
+    this.scheduler = requireNonNull(scheduler, "scheduler");
+    this.ids = new ExchangeIds(Clock.systemUTC());
   }
 
   public ExtProcStats stats() {
-    throw new UnsupportedOperationException("not yet implemented");
+    return stats;
   }
 
   public ServerServiceDefinition bindService() {
-    throw new UnsupportedOperationException("not yet implemented");
+    return ServerServiceDefinition.builder(ExternalProcessorGrpc.getServiceDescriptor())
+        .addMethod(ExternalProcessorGrpc.getProcessMethod(), ServerCalls.asyncBidiStreamingCall(this::open))
+        .build();
+  }
+
+  private StreamObserver<ProcessingRequest> open(StreamObserver<ProcessingResponse> responses) {
+    Exchange exchange = new Exchange(this, (ServerCallStreamObserver<ProcessingResponse>) responses);
+    exchange.start();
+    return exchange;
   }
 }

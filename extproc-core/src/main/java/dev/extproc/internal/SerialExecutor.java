@@ -1,0 +1,61 @@
+package dev.extproc.internal;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * Runs tasks one at a time, in submission order, on whichever thread submits while no other
+ * thread is draining (like grpc's {@code SynchronizationContext}). A task submitted from inside a
+ * running task is queued and runs after it, so tasks never nest. One per stream: it is what makes
+ * per-stream state single-threaded although gRPC callbacks, processor stages and writes arrive on
+ * any thread.
+ */
+final class SerialExecutor implements Executor {
+  private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicReference<Thread> drainer = new AtomicReference<>();
+  private final Consumer<Throwable> onUncaught;
+
+  /** @param onUncaught called (inside the executor) with anything a task throws */
+  SerialExecutor(Consumer<Throwable> onUncaught) {
+    this.onUncaught = onUncaught;
+  }
+
+  @Override
+  public void execute(Runnable task) {
+    queue.add(task);
+    drain();
+  }
+
+  /** Returns whether the calling thread is running this executor's tasks right now. */
+  boolean isCurrent() {
+    return drainer.get() == Thread.currentThread();
+  }
+
+  private void drain() {
+    do {
+      if (!drainer.compareAndSet(null, Thread.currentThread())) {
+        return; // another thread drains; it will see our task
+      }
+      try {
+        Runnable task;
+        while ((task = queue.poll()) != null) {
+          try {
+            task.run();
+          } catch (Throwable t) {
+            try {
+              onUncaught.accept(t);
+            } catch (Throwable ignored) {
+              // the handler must not stop the executor
+            }
+          }
+        }
+      } finally {
+        drainer.set(null);
+      }
+      // A task added between the last poll and the release would be stranded: look again.
+    } while (!queue.isEmpty());
+  }
+}

@@ -1,0 +1,502 @@
+package dev.extproc.internal;
+
+import static dev.extproc.internal.TestEnvoy.bytes;
+import static dev.extproc.internal.TestEnvoy.modes;
+import static dev.extproc.internal.TestEnvoy.requestBody;
+import static dev.extproc.internal.TestEnvoy.requestHeaders;
+import static dev.extproc.internal.TestEnvoy.requestTrailers;
+import static dev.extproc.internal.TestEnvoy.responseBody;
+import static dev.extproc.internal.TestEnvoy.responseHeaders;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.extproc.ExchangeOutcome;
+import dev.extproc.ExchangeProcessor;
+import dev.extproc.ExtProcConfig;
+import dev.extproc.HttpHeaders;
+import dev.extproc.ImmediateResponse;
+import dev.extproc.MessageContext;
+import dev.extproc.PassthroughProcessor;
+import dev.extproc.Processing;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.StreamedBodyResponse;
+import io.grpc.Status;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ExchangeTest {
+  private static final ExtProcConfig CONFIG = ExtProcConfig.defaults();
+
+  @Test
+  void streamedPassThroughAnswersEveryMessageInOrderWithoutMutation() throws Exception {
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false, ":path", "/"));
+      assertThat(stream.next().getRequestHeaders().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      stream.send(requestBody(bytes(1000, 1), false));
+      stream.send(requestBody(ByteString.EMPTY, true));
+      assertThat(stream.next().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      assertThat(stream.next().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      stream.send(responseHeaders(true, ":status", "200"));
+      assertThat(stream.next().hasResponseHeaders()).isTrue();
+      stream.halfClose();
+      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
+      await().until(() -> envoy.service.stats().activeStreams() == 0);
+      assertThat(envoy.service.stats().streamsCompleted()).isEqualTo(1);
+      assertThat(envoy.service.stats().bytesHeld()).isZero();
+    }
+  }
+
+  @Test
+  void streamedChunkNotWrittenBackIsClearedAndOtherOutputReplacesIt() throws Exception {
+    ExchangeProcessor upperOddDropEven = new ExchangeProcessor() {
+      int count;
+
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        return count++ % 2 == 0 ? ctx.write(ByteString.copyFromUtf8(chunk.toStringUtf8().toUpperCase())) : Processing.done();
+      }
+
+      @Override
+      public CompletionStage<Void> onEnd(MessageContext ctx) {
+        return ctx.write(ByteString.copyFromUtf8("!"));
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> upperOddDropEven, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE), false));
+      stream.next();
+      stream.send(requestBody(ByteString.copyFromUtf8("abc"), false));
+      stream.send(requestBody(ByteString.copyFromUtf8("def"), false));
+      stream.send(requestBody(ByteString.EMPTY, true));
+      assertThat(stream.next().getRequestBody().getResponse().getBodyMutation().getBody().toStringUtf8()).isEqualTo("ABC");
+      assertThat(stream.next().getRequestBody().getResponse().getBodyMutation().getClearBody()).isTrue();
+      assertThat(stream.next().getRequestBody().getResponse().getBodyMutation().getBody().toStringUtf8()).isEqualTo("!");
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void fullDuplexRechunksOutputAndEndsWithEndOfStream() throws Exception {
+    ExtProcConfig config = CONFIG.withMaxChunkBytes(1000).withMaxPendingOutputBytes(4000);
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), config)) {
+      TestEnvoy.Stream stream = envoy.open();
+      ByteString body = bytes(10_500, 7);
+      stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
+      stream.send(requestBody(body.substring(0, 6000), false));
+      stream.send(requestBody(body.substring(6000), false));
+      stream.send(requestBody(ByteString.EMPTY, true));
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      ByteString received = ByteString.EMPTY;
+      boolean end = false;
+      int replies = 0;
+      while (!end) {
+        ProcessingResponse reply = stream.next();
+        BodyMutation mutation = reply.getRequestBody().getResponse().getBodyMutation();
+        assertThat(mutation.hasStreamedResponse()).as("every FULL_DUPLEX body reply is a streamed_response").isTrue();
+        StreamedBodyResponse streamed = mutation.getStreamedResponse();
+        assertThat(streamed.getBody().size()).isLessThanOrEqualTo(1000);
+        received = received.concat(streamed.getBody());
+        end = streamed.getEndOfStream();
+        replies++;
+      }
+      assertThat(received).isEqualTo(body);
+      assertThat(replies).isGreaterThanOrEqualTo(11);
+      stream.halfClose();
+      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
+      await().until(() -> envoy.service.stats().activeStreams() == 0);
+      assertThat(envoy.service.stats().streamsCompleted()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void fullDuplexWithTrailersEndsWithTrailersReplyAndNoEndOfStreamChunk() throws Exception {
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
+      stream.send(requestBody(ByteString.copyFromUtf8("hello"), false));
+      stream.send(requestTrailers("x-checksum", "1"));
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      StreamedBodyResponse chunk = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+      assertThat(chunk.getBody().toStringUtf8()).isEqualTo("hello");
+      assertThat(chunk.getEndOfStream()).isFalse();
+      assertThat(stream.next().hasRequestTrailers()).isTrue();
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void fullDuplexDoesNotReadAheadWhileTheProcessorIsBusy() throws Exception {
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    AtomicInteger bodies = new AtomicInteger();
+    ExchangeProcessor slow = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        bodies.incrementAndGet();
+        return gate.thenCompose(ignored -> ctx.write(chunk));
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> slow, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
+      for (int i = 0; i < 5; i++) {
+        stream.send(requestBody(bytes(100, i), i == 4));
+      }
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      await().until(() -> bodies.get() == 1);
+      assertThat(stream.replies).isEmpty();
+      assertThat(bodies.get()).isEqualTo(1);
+      gate.complete(null);
+      int received = 0;
+      boolean end = false;
+      while (!end) {
+        StreamedBodyResponse chunk = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+        received += chunk.getBody().size();
+        end = chunk.getEndOfStream();
+      }
+      assertThat(received).isEqualTo(500);
+      assertThat(bodies.get()).isEqualTo(5);
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void bufferedReplacementSetsContentLengthAndHeaderMutationsGoIntoTheBodyReply() throws Exception {
+    ExchangeProcessor replace = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        ctx.setHeader("x-replaced", "yes");
+        return ctx.write(ByteString.copyFromUtf8("replacement"));
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> replace, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.BUFFERED, BodySendMode.NONE), false, "content-length", "3"));
+      stream.next();
+      stream.send(requestBody(ByteString.copyFromUtf8("abc"), true));
+      CommonResponse reply = stream.next().getRequestBody().getResponse();
+      assertThat(reply.getBodyMutation().getBody().toStringUtf8()).isEqualTo("replacement");
+      assertThat(reply.getHeaderMutation().getSetHeadersList())
+          .extracting(option -> option.getHeader().getKey() + "=" + option.getHeader().getRawValue().toStringUtf8())
+          .containsExactly("x-replaced=yes", "content-length=11");
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void bufferedWithTrailersCallsOnEndAfterTheBody() throws Exception {
+    List<String> events = new CopyOnWriteArrayList<>();
+    ExchangeProcessor recorder = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        events.add("body");
+        return ctx.write(chunk);
+      }
+
+      @Override
+      public CompletionStage<Void> onEnd(MessageContext ctx) {
+        events.add("end");
+        return Processing.done();
+      }
+
+      @Override
+      public CompletionStage<Void> onTrailers(MessageContext ctx, HttpHeaders trailers) {
+        events.add("trailers");
+        ctx.setHeader("x-trailer", "set");
+        return Processing.done();
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> recorder, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.BUFFERED, BodySendMode.NONE), false));
+      stream.send(requestBody(ByteString.copyFromUtf8("whole"), false));
+      stream.send(requestTrailers("x-t", "1"));
+      stream.next();
+      assertThat(stream.next().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      assertThat(stream.next().getRequestTrailers().getHeaderMutation().getSetHeaders(0).getHeader().getKey())
+          .isEqualTo("x-trailer");
+      assertThat(events).containsExactly("body", "end", "trailers");
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void outputWrittenForAHeadersOnlyMessageRepliesContinueAndReplace() throws Exception {
+    ExchangeProcessor inject = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onEnd(MessageContext ctx) {
+        return ctx.write(ByteString.copyFromUtf8("injected"));
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> inject, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), true, ":method", "GET"));
+      CommonResponse reply = stream.next().getRequestHeaders().getResponse();
+      assertThat(reply.getStatus()).isEqualTo(CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE);
+      assertThat(reply.getBodyMutation().getBody().toStringUtf8()).isEqualTo("injected");
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void immediateResponseIsSentThenTheStreamCompletes() throws Exception {
+    AtomicInteger closes = new AtomicInteger();
+    List<ExchangeOutcome> outcomes = new CopyOnWriteArrayList<>();
+    ExchangeProcessor deny = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+        ctx.respond(ImmediateResponse.of(403, "denied").withHeaders(HttpHeaders.of("x-why", "test")));
+        return Processing.done();
+      }
+
+      @Override
+      public void onClose(ExchangeOutcome outcome) {
+        closes.incrementAndGet();
+        outcomes.add(outcome);
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> deny, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      ProcessingResponse reply = stream.next();
+      assertThat(reply.getImmediateResponse().getStatus().getCodeValue()).isEqualTo(403);
+      assertThat(reply.getImmediateResponse().getBody().toStringUtf8()).isEqualTo("denied");
+      assertThat(reply.getImmediateResponse().getHeaders().getSetHeaders(0).getHeader().getKey()).isEqualTo("x-why");
+      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
+      await().until(() -> closes.get() == 1);
+      assertThat(outcomes).containsExactly(ExchangeOutcome.IMMEDIATE_RESPONSE);
+      assertThat(stream.replies).isEmpty();
+      assertThat(envoy.service.stats().immediateResponses()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void modeOverrideFromHeadersReplyChangesTheBodyModeOfLaterMessages() throws Exception {
+    ExchangeProcessor override = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+        ctx.overrideMode(ProcessingMode.newBuilder()
+            .setRequestBodyMode(BodySendMode.BUFFERED).setResponseBodyMode(BodySendMode.STREAMED).build());
+        return Processing.done();
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> override, CONFIG.withModeOverrideAllowed(true))) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), false));
+      assertThat(stream.next().getModeOverride().getRequestBodyMode()).isEqualTo(BodySendMode.BUFFERED);
+      stream.send(requestBody(ByteString.copyFromUtf8("now buffered"), true));
+      assertThat(stream.next().hasRequestBody()).isTrue();
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void headersAfterBodyFailTheStreamNamingTheRule() throws Exception {
+    assertProtocolError(
+        List.of(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false),
+            requestBody(ByteString.copyFromUtf8("x"), false),
+            requestHeaders(null, false)),
+        Status.Code.FAILED_PRECONDITION, "headers must come first in a direction");
+  }
+
+  @Test
+  void secondHeadersMessageFailsTheStream() throws Exception {
+    assertProtocolError(
+        List.of(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false), requestHeaders(null, false)),
+        Status.Code.FAILED_PRECONDITION, "one headers message per direction");
+  }
+
+  @Test
+  void bodyAfterEndOfStreamFailsTheStream() throws Exception {
+    assertProtocolError(
+        List.of(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false),
+            requestBody(ByteString.copyFromUtf8("x"), true),
+            requestBody(ByteString.copyFromUtf8("y"), false)),
+        Status.Code.FAILED_PRECONDITION, "nothing follows end_of_stream");
+  }
+
+  @Test
+  void messageWithoutOneofFailsTheStream() throws Exception {
+    assertProtocolError(List.of(ProcessingRequest.getDefaultInstance()), Status.Code.INVALID_ARGUMENT, "no request set");
+  }
+
+  @Test
+  void bodyInModeNoneFailsTheStream() throws Exception {
+    assertProtocolError(
+        List.of(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), false), requestBody(ByteString.EMPTY, true)),
+        Status.Code.FAILED_PRECONDITION, "body mode NONE");
+  }
+
+  @Test
+  void bodyFirstIsLegalWhenHeadersAreSkipped() throws Exception {
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(ProcessingRequest.newBuilder(responseBody(ByteString.copyFromUtf8("x"), true))
+          .setProtocolConfig(modes(BodySendMode.NONE, BodySendMode.STREAMED)).build());
+      assertThat(stream.next().hasResponseBody()).isTrue();
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void oversizedMessageFailsOnlyItsStreamAndReleasesIt() throws Exception {
+    ExtProcConfig small = CONFIG.withMaxChunkBytes(1024).withMaxPendingOutputBytes(1024)
+        .withMaxBodyMessageBytes(1024);
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), small)) {
+      TestEnvoy.Stream other = envoy.open();
+      other.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      other.next();
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      stream.next();
+      stream.send(requestBody(bytes(small.maxInboundMessageBytes() + 10, 3), true));
+      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      await().until(() -> envoy.service.stats().activeStreams() == 1);
+      other.send(requestBody(ByteString.copyFromUtf8("fine"), true));
+      assertThat(other.next().hasRequestBody()).isTrue();
+      other.cancel();
+    }
+  }
+
+  @Test
+  void processorThatThrowsFailsTheStreamWithInternal() throws Exception {
+    ExchangeProcessor broken = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        throw new IllegalStateException("boom");
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> broken, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      stream.next();
+      stream.send(requestBody(ByteString.copyFromUtf8("x"), true));
+      Status status = stream.awaitStatus();
+      assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+      assertThat(status.getDescription()).contains("onBody").contains("boom");
+      await().until(() -> envoy.service.stats().streamsFailed() == 1);
+    }
+  }
+
+  @Test
+  void failedStageWithImmediate500PolicyAnswers500() throws Exception {
+    ExchangeProcessor broken = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        return Processing.failed(new RuntimeException("disk full"));
+      }
+    };
+    ExtProcConfig config = CONFIG.withProcessorErrorPolicy(ExtProcConfig.ProcessorErrorPolicy.IMMEDIATE_500);
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> broken, config)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      stream.next();
+      stream.send(requestBody(ByteString.copyFromUtf8("x"), true));
+      assertThat(stream.next().getImmediateResponse().getStatus().getCodeValue()).isEqualTo(500);
+      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
+    }
+  }
+
+  @Test
+  void headerMutationInStreamedBodyEventFailsWithAClearMessage() throws Exception {
+    ExchangeProcessor wrong = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        ctx.setHeader("x-late", "1");
+        return ctx.write(chunk);
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> wrong, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      stream.next();
+      stream.send(requestBody(ByteString.copyFromUtf8("x"), true));
+      Status status = stream.awaitStatus();
+      assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+      assertThat(status.getDescription()).contains("ignores header mutations in STREAMED");
+    }
+  }
+
+  @Test
+  void cancellationReleasesTheStreamAndClosesTheProcessorOnce() throws Exception {
+    AtomicInteger closes = new AtomicInteger();
+    List<ExchangeOutcome> outcomes = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> never = new CompletableFuture<>();
+    ExchangeProcessor stuck = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        ctx.write(chunk);
+        return never;
+      }
+
+      @Override
+      public void onClose(ExchangeOutcome outcome) {
+        closes.incrementAndGet();
+        outcomes.add(outcome);
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> stuck, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.STREAMED), false));
+      stream.next();
+      stream.send(requestBody(bytes(10_000, 1), false));
+      await().until(() -> envoy.service.stats().bytesHeld() > 0);
+      stream.cancel();
+      await().until(() -> closes.get() == 1);
+      assertThat(outcomes).containsExactly(ExchangeOutcome.CANCELLED);
+      assertThat(envoy.service.stats().activeStreams()).isZero();
+      assertThat(envoy.service.stats().bytesHeld()).isZero();
+      assertThat(envoy.service.stats().streamsCancelled()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void streamedOutputAfterTheLastBodyReplyFailsWhenTrailersEndTheMessage() throws Exception {
+    ExchangeProcessor late = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onEnd(MessageContext ctx) {
+        return ctx.write(ByteString.copyFromUtf8("too late"));
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> late, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      stream.next();
+      stream.send(requestBody(ByteString.copyFromUtf8("x"), false));
+      stream.next();
+      stream.send(requestTrailers("x-t", "1"));
+      Status status = stream.awaitStatus();
+      assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+      assertThat(status.getDescription()).contains("cannot be delivered");
+    }
+  }
+
+  private static void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
+      TestEnvoy.Stream bystander = envoy.open();
+      bystander.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
+      bystander.next();
+      TestEnvoy.Stream stream = envoy.open();
+      for (ProcessingRequest message : messages) {
+        stream.send(message);
+      }
+      Status status = stream.awaitStatus();
+      assertThat(status.getCode()).isEqualTo(code);
+      assertThat(status.getDescription()).contains(rule);
+      await().until(() -> envoy.service.stats().protocolErrors() == 1 && envoy.service.stats().activeStreams() == 1);
+      bystander.send(requestBody(ByteString.copyFromUtf8("ok"), true));
+      assertThat(bystander.next().hasRequestBody()).isTrue();
+      bystander.cancel();
+    }
+  }
+}
