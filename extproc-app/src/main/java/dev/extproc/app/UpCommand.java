@@ -1,14 +1,97 @@
 package dev.extproc.app;
 
+import dev.extproc.stack.EnvoyNotFoundException;
+import dev.extproc.stack.LocalStack;
+import dev.extproc.stack.ManagedProcess;
+import dev.extproc.stack.ProcessFailedException;
+import dev.extproc.stack.ProjectRoot;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-/** {@code extproc up}: Starts the local stack and keeps it running for manual use with curl. */
-@Command(name = "up", mixinStandardHelpOptions = true, description = "Starts the local stack and keeps it running for manual use with curl.")
+/** {@code extproc up}: starts the local stack and keeps it running for manual use with curl, until Ctrl-C. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+    description = "Starts the local stack (echo, ext_proc server, Envoy) and keeps it running for manual use "
+        + "with curl; Ctrl-C stops everything.")
 final class UpCommand implements Callable<Integer> {
+
+  @Mixin StackOptions stackOptions;
+
+  private final PrintStream out = System.out;
+
   @Override
   public Integer call() {
-    System.err.println("extproc up: not implemented yet");
-    return 2;
+    ProjectRoot root = ProjectRoot.find();
+    LocalStack.Builder builder;
+    try {
+      builder = stackOptions.builder(root);
+    } catch (EnvoyNotFoundException e) {
+      System.err.println("extproc up: " + e.getMessage());
+      return 2;
+    }
+    LocalStack stack;
+    try {
+      stack = builder.build();
+    } catch (ProcessFailedException e) {
+      System.err.println("extproc up: the stack did not start: " + e.getMessage());
+      return 1;
+    }
+    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread hook = new Thread(() -> {
+      stopping.set(true);
+      System.err.println("extproc up: stopping Envoy, the ext_proc server and the echo backend ...");
+      stack.close();
+    }, "extproc-up-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
+    printUsage(stack);
+
+    List<CompletableFuture<ManagedProcess>> exits = new ArrayList<>();
+    exits.add(stack.envoyProcess().onExit());
+    stack.extProcProcess().ifPresent(p -> exits.add(p.onExit()));
+    stack.echoProcess().ifPresent(p -> exits.add(p.onExit()));
+    ManagedProcess ended = (ManagedProcess) CompletableFuture.anyOf(exits.toArray(CompletableFuture[]::new)).join();
+    if (stopping.get()) {
+      return 0;
+    }
+    System.err.println("extproc up: " + ended + " ended by itself; last lines of " + ended.logFile() + ":\n"
+        + ended.logTail(30));
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      return 1;
+    }
+    stack.keepLogDir();
+    stack.close();
+    System.err.println("extproc up: stopped; logs in " + stack.logDir());
+    return 1;
+  }
+
+  private void printUsage(LocalStack stack) {
+    String ext = stack.extProcUri().toString();
+    out.println("extproc up: the stack is running (Ctrl-C stops everything)");
+    out.println();
+    out.println("  Envoy with ext_proc   " + ext + "  routes: " + String.join(" ", RouteChecks.ROUTES));
+    out.println("  Envoy baseline        " + stack.baselineUri() + "  (same routes, no ext_proc)");
+    out.println("  Envoy admin           " + stack.envoyAdminUri() + "  (/stats, /memory, /ready)");
+    out.println("  echo backend          " + stack.echoUri());
+    stack.extProcProcess().ifPresent(p -> out.println("  ext_proc server       grpc " + stack.extProcAddress().getHostString()
+        + ":" + stack.extProcAddress().getPort() + ", admin " + stack.extProcAdmin().uri() + "  (/stats, /metrics, /healthz)"));
+    out.println("  pids                  envoy " + stack.envoyPid() + ", ext_proc " + stack.extProcPid().orElse(-1)
+        + ", echo " + stack.echoPid().orElse(-1));
+    out.println("  logs                  " + stack.logDir());
+    out.println();
+    out.println("Try:");
+    out.println("  curl -sS --data-binary 'hello' " + ext + "/streamed");
+    out.println("  head -c 10000000 /dev/urandom > /tmp/body.bin && sha256sum /tmp/body.bin");
+    out.println("  curl -sS --data-binary @/tmp/body.bin " + ext + "/full-duplex-streamed | sha256sum");
+    out.println("  curl -sS -H 'transfer-encoding: chunked' --data-binary @/tmp/body.bin " + ext + "/buffered | sha256sum");
+    out.println("  curl -sS --http2-prior-knowledge --data-binary @/tmp/body.bin " + ext + "/streamed | sha256sum");
+    out.println("  curl -sS " + stack.envoyAdminUri() + "/stats?filter=ext_proc");
+    stack.extProcProcess().ifPresent(p -> out.println("  curl -sS " + stack.extProcAdmin().uri() + "/stats"));
+    out.flush();
   }
 }

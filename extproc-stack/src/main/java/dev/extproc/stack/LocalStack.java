@@ -49,7 +49,7 @@ public final class LocalStack implements AutoCloseable {
 
   private final Builder config;
   private final Path workDir;
-  private final boolean deleteWorkDir;
+  private volatile boolean deleteWorkDir;
   private final EnvoyInstallation envoy;
 
   private ManagedProcess echo;
@@ -146,6 +146,16 @@ public final class LocalStack implements AutoCloseable {
   /** The directory of the logs ({@code envoy.log}, {@code access.log}, {@code echo.log}, {@code extproc.log}), config and ready files. */
   public Path logDir() {
     return workDir;
+  }
+
+  /** Keeps the work dir (logs) after {@link #close()} even if the stack created it, e.g. after a failure. */
+  public void keepLogDir() {
+    deleteWorkDir = false;
+  }
+
+  /** Whether {@link #close()} deletes the work dir. */
+  public boolean deletesLogDirOnClose() {
+    return deleteWorkDir;
   }
 
   /** The rendered Envoy configuration. */

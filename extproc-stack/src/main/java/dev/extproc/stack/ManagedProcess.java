@@ -119,6 +119,11 @@ public final class ManagedProcess implements AutoCloseable {
     return process.isAlive();
   }
 
+  /** Completes when the process has ended (by itself or stopped). */
+  public java.util.concurrent.CompletableFuture<ManagedProcess> onExit() {
+    return process.onExit().thenApply(ended -> this);
+  }
+
   /** The exit code, once the process has ended. */
   public Optional<Integer> exitCode() {
     return process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());

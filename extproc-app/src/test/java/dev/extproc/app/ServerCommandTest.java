@@ -1,0 +1,195 @@
+package dev.extproc.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.extproc.ExtProcConfig;
+import dev.extproc.PassthroughProcessor;
+import dev.extproc.app.ProcessorOptions.ProcessorSetup;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerCommandTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @Test
+  void serverAnswersOverLoopbackAndReportsStatsAndHealth() throws Exception {
+    ExtProcServer server = ExtProcServer.start("127.0.0.1", 0, 0, ExtProcConfig.defaults(),
+        new ProcessorSetup(PassthroughProcessor.factory(), Map.of("test_gauge", () -> 42), () -> {}));
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+    try {
+      Stream stream = Stream.open(channel);
+      stream.send(headers(true));
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      stream.requests.onCompleted();
+      assertThat(stream.status.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+
+      assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus())
+          .isEqualTo(ServingStatus.SERVING);
+      HttpResponse<String> health = get(server.adminPort(), "/healthz");
+      assertThat(health.statusCode()).isEqualTo(200);
+      assertThat(health.body()).isEqualTo("ok\n");
+      await().atMost(TIMEOUT).until(() -> get(server.adminPort(), "/stats").body().contains("\"streams_completed\":1,"));
+      String stats = get(server.adminPort(), "/stats").body();
+      assertThat(stats).startsWith("{\"active_streams\":0,").contains("\"messages_received\":1,")
+          .contains("\"heap_used_bytes\":").contains("\"test_gauge\":42");
+      for (String key : List.of("streams_started", "streams_cancelled", "streams_failed", "protocol_errors",
+          "immediate_responses", "messages_sent", "bytes_held", "peak_bytes_held_per_stream")) {
+        assertThat(stats).contains("\"" + key + "\":");
+      }
+      assertThat(get(server.adminPort(), "/metrics").body()).contains("# TYPE active_streams gauge\nactive_streams 0\n");
+      assertThat(get(server.adminPort(), "/nope").statusCode()).isEqualTo(404);
+    } finally {
+      channel.shutdownNow();
+      server.stop(Duration.ofSeconds(5));
+    }
+    assertThat(channel.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void inconsistentLimitsAreRefusedWithOneLineAndExitCodeTwo() {
+    StringWriter err = new StringWriter();
+    int code = ExtProcMain.newCommandLine().setErr(new PrintWriter(err))
+        .execute("server", "--port", "0", "--admin-port", "0",
+            "--max-chunk-bytes", "2MiB", "--max-pending-output-bytes", "1MiB");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).isEqualTo(
+        "extproc server: maxPendingOutputBytes: 1048576 (expected: >= maxChunkBytes 2097152, or no chunk could ever be held)"
+            + System.lineSeparator());
+  }
+
+  @Test
+  void sigtermLetsTheStreamInFlightFinishThenExits(@TempDir Path dir) throws Exception {
+    Path ready = dir.resolve("server.ready");
+    Path log = dir.resolve("server.log");
+    Process process = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        "dev.extproc.app.ExtProcMain", "server", "--port", "0", "--admin-port", "0",
+        "--shutdown-grace", "20s", "--ready-file", ready.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+    ManagedChannel channel = null;
+    try {
+      await().atMost(TIMEOUT).until(() -> Files.exists(ready) || !process.isAlive());
+      assertThat(process.isAlive()).as("server exited early: %s", readLog(log)).isTrue();
+      Properties properties = new Properties();
+      try (var in = Files.newBufferedReader(ready)) {
+        properties.load(in);
+      }
+      assertThat(properties.getProperty("pid")).isEqualTo(Long.toString(process.pid()));
+      int grpcPort = Integer.parseInt(properties.getProperty("grpc.port"));
+      int adminPort = Integer.parseInt(properties.getProperty("admin.port"));
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+      Stream stream = Stream.open(channel);
+      stream.send(headers(false));
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+
+      process.destroy(); // SIGTERM
+      await().atMost(TIMEOUT).until(() -> get(adminPort, "/healthz").statusCode() == 503);
+      assertThat(process.isAlive()).isTrue();
+
+      stream.send(ProcessingRequest.newBuilder()
+          .setRequestBody(HttpBody.newBuilder().setBody(ByteString.copyFromUtf8("late")).setEndOfStream(true)).build());
+      assertThat(stream.next().hasRequestBody()).isTrue();
+      stream.requests.onCompleted();
+      assertThat(stream.status.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.OK);
+      assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("server still running after its stream ended").isTrue();
+      assertThat(readLog(log)).contains("draining").contains("stopped");
+    } finally {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static String readLog(Path log) throws IOException {
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
+  private HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static ProcessingRequest headers(boolean endOfStream) {
+    return ProcessingRequest.newBuilder()
+        .setRequestHeaders(HttpHeaders.newBuilder().setEndOfStream(endOfStream))
+        .setProtocolConfig(ProtocolConfiguration.newBuilder()
+            .setRequestBodyMode(BodySendMode.STREAMED).setResponseBodyMode(BodySendMode.STREAMED))
+        .build();
+  }
+
+  /** A raw Process stream. */
+  private static final class Stream implements StreamObserver<ProcessingResponse> {
+    final LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
+    final CompletableFuture<Status> status = new CompletableFuture<>();
+    StreamObserver<ProcessingRequest> requests;
+
+    static Stream open(ManagedChannel channel) {
+      Stream stream = new Stream();
+      stream.requests = ExternalProcessorGrpc.newStub(channel).process(stream);
+      return stream;
+    }
+
+    void send(ProcessingRequest request) {
+      requests.onNext(request);
+    }
+
+    ProcessingResponse next() throws InterruptedException {
+      ProcessingResponse reply = replies.poll(10, TimeUnit.SECONDS);
+      assertThat(reply).as("reply within 10 s; status %s", status.getNow(null)).isNotNull();
+      return reply;
+    }
+
+    @Override
+    public void onNext(ProcessingResponse value) {
+      replies.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      status.complete(Status.fromThrowable(t));
+    }
+
+    @Override
+    public void onCompleted() {
+      status.complete(Status.OK);
+    }
+  }
+}
