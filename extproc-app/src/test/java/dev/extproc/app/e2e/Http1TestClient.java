@@ -112,6 +112,14 @@ final class Http1TestClient implements TestHttpClient {
         head.headers().set(h.getKey(), h.getValue());
       }
       lastWrite = ctx.write(head);
+      if (request.gate() != null) {
+        request.gate().attach(
+            () -> ctx.executor().execute(() -> pump(ctx)),
+            () -> ctx.executor().execute(() -> {
+              state.clientAborted = true;
+              ctx.channel().close();
+            }));
+      }
       pump(ctx);
       ctx.fireChannelActive();
     }
@@ -129,8 +137,15 @@ final class Http1TestClient implements TestHttpClient {
       TestRequest request = state.request;
       long toSend = request.bytesToSend();
       while (!state.requestDone && !state.clientAborted && !state.done() && ctx.channel().isWritable()) {
+        if (request.pausedAt(state.bytesSent)) {
+          ctx.flush();
+          long at = state.bytesSent;
+          lastWrite.addListener(f -> request.gate().markReached(at));
+          return;
+        }
         if (state.bytesSent < toSend) {
-          int n = (int) Math.min(CHUNK, toSend - state.bytesSent);
+          long limit = request.gate() != null && !request.gate().isOpen() ? Math.min(toSend, request.gate().pauseAt()) : toSend;
+          int n = (int) Math.min(CHUNK, limit - state.bytesSent);
           ByteBuf chunk = ctx.alloc().buffer(n);
           request.body().writeTo(chunk, state.bytesSent, n);
           state.bytesSent += n;

@@ -178,9 +178,18 @@ final class Http2TestClient implements TestHttpClient {
       for (Map.Entry<String, String> h : request.headers().entrySet()) {
         headers.set(h.getKey(), h.getValue());
       }
-      boolean endStream = request.body().length() == 0 && request.trailers().isEmpty() && !request.aborts();
+      boolean endStream =
+          request.body().length() == 0 && request.trailers().isEmpty() && !request.aborts() && request.gate() == null;
       lastWrite = ctx.write(new DefaultHttp2HeadersFrame(headers, endStream));
       state.requestDone = endStream;
+      if (request.gate() != null) {
+        request.gate().attach(
+            () -> ctx.executor().execute(() -> pump(ctx)),
+            () -> ctx.executor().execute(() -> {
+              state.clientAborted = true;
+              ((Http2StreamChannel) ctx.channel()).parent().close();
+            }));
+      }
       pump(ctx);
       ctx.fireChannelActive();
     }
@@ -198,8 +207,15 @@ final class Http2TestClient implements TestHttpClient {
       TestRequest request = state.request;
       long toSend = request.bytesToSend();
       while (!state.requestDone && !state.clientAborted && !state.done() && ctx.channel().isWritable()) {
+        if (request.pausedAt(state.bytesSent)) {
+          ctx.flush();
+          long at = state.bytesSent;
+          lastWrite.addListener(f -> request.gate().markReached(at));
+          return;
+        }
         if (state.bytesSent < toSend) {
-          int n = (int) Math.min(CHUNK, toSend - state.bytesSent);
+          long limit = request.gate() != null && !request.gate().isOpen() ? Math.min(toSend, request.gate().pauseAt()) : toSend;
+          int n = (int) Math.min(CHUNK, limit - state.bytesSent);
           ByteBuf chunk = ctx.alloc().buffer(n);
           request.body().writeTo(chunk, state.bytesSent, n);
           state.bytesSent += n;

@@ -19,6 +19,7 @@ import java.util.Map;
  * @param abortAfterBytes when >= 0, the client closes the connection once this many body bytes
  *     are written instead of finishing the request
  * @param timeout how long the whole exchange may take before the client gives up
+ * @param gate when not null, holds the upload at a given offset until the test resumes or aborts it
  */
 record TestRequest(
     String method,
@@ -28,7 +29,8 @@ record TestRequest(
     Map<String, String> headers,
     Map<String, String> trailers,
     long abortAfterBytes,
-    Duration timeout) {
+    Duration timeout,
+    UploadGate gate) {
 
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -51,17 +53,17 @@ record TestRequest(
 
   /** Returns a POST of {@code body} to {@code path} with no extra headers, trailers or abort. */
   static TestRequest post(String path, BodySource body, Framing framing) {
-    return new TestRequest("POST", path, body, framing, Map.of(), Map.of(), -1, DEFAULT_TIMEOUT);
+    return new TestRequest("POST", path, body, framing, Map.of(), Map.of(), -1, DEFAULT_TIMEOUT, null);
   }
 
   TestRequest withTrailers(Map<String, String> newTrailers) {
-    return new TestRequest(method, path, body, framing, headers, newTrailers, abortAfterBytes, timeout);
+    return new TestRequest(method, path, body, framing, headers, newTrailers, abortAfterBytes, timeout, gate);
   }
 
   TestRequest withHeader(String name, String value) {
     Map<String, String> more = new LinkedHashMap<>(headers);
     more.put(name, value);
-    return new TestRequest(method, path, body, framing, more, trailers, abortAfterBytes, timeout);
+    return new TestRequest(method, path, body, framing, more, trailers, abortAfterBytes, timeout, gate);
   }
 
   TestRequest abortingAfter(long bytes) {
@@ -69,11 +71,24 @@ record TestRequest(
       throw new IllegalArgumentException(
           "abortAfterBytes: " + bytes + " (expected: within [0, " + body.length() + "])");
     }
-    return new TestRequest(method, path, body, framing, headers, trailers, bytes, timeout);
+    return new TestRequest(method, path, body, framing, headers, trailers, bytes, timeout, gate);
   }
 
   TestRequest withTimeout(Duration newTimeout) {
-    return new TestRequest(method, path, body, framing, headers, trailers, abortAfterBytes, newTimeout);
+    return new TestRequest(method, path, body, framing, headers, trailers, abortAfterBytes, newTimeout, gate);
+  }
+
+  TestRequest withGate(UploadGate newGate) {
+    if (newGate.pauseAt() > body.length()) {
+      throw new IllegalArgumentException(
+          "gate.pauseAt: " + newGate.pauseAt() + " (expected: <= body length " + body.length() + ")");
+    }
+    return new TestRequest(method, path, body, framing, headers, trailers, abortAfterBytes, timeout, newGate);
+  }
+
+  /** True while a gate holds the upload at {@code bytesSent}. */
+  boolean pausedAt(long bytesSent) {
+    return gate != null && !gate.isOpen() && bytesSent >= gate.pauseAt();
   }
 
   boolean aborts() {
@@ -89,6 +104,7 @@ record TestRequest(
   public String toString() {
     return method + " " + path + " " + body.length() + " B " + framing
         + (trailers.isEmpty() ? "" : " trailers " + trailers.keySet())
-        + (aborts() ? " aborting after " + abortAfterBytes + " B" : "");
+        + (aborts() ? " aborting after " + abortAfterBytes + " B" : "")
+        + (gate != null ? " gated at " + gate.pauseAt() + " B" : "");
   }
 }
