@@ -25,8 +25,9 @@ import java.util.concurrent.CompletionStage;
  * method that throws) fails the exchange.
  *
  * <p><b>Threading.</b> Calls for one exchange never overlap and happen in order, but not always on
- * the same thread. Never block in these methods: they run on gRPC's serialized callback
- * executor. Do blocking work (file I/O) on another executor and return its stage.
+ * the same thread: they run on the exchange's serial executor, which borrows a gRPC callback
+ * thread or the thread that completed the previous stage. Never block in these methods; do
+ * blocking work (file I/O) on another executor and return its stage.
  *
  * <p><b>Chunk ownership.</b> Chunks are immutable {@link ByteString}s: a processor may keep one
  * as long as it likes, but every byte it keeps is memory the engine cannot bound. The engine

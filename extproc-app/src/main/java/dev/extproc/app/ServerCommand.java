@@ -86,7 +86,7 @@ final class ServerCommand implements Callable<Integer> {
     ProcessorSetup setup;
     try {
       config = config();
-      setup = processorOptions.toSetup();
+      setup = processorOptions.toSetup(config);
     } catch (IllegalArgumentException e) {
       err.println("extproc server: " + e.getMessage());
       err.flush();

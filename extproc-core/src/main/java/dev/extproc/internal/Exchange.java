@@ -107,7 +107,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     out.disableAutoRequest();
     out.setOnReadyHandler(() -> exec.execute(this::pump));
     out.setOnCancelHandler(() -> exec.execute(this::onCancelled));
-    exec.execute(this::maybeRequestNext);
+    // The first message is always wanted (nothing is queued yet); later ones go through maybeRequestNext.
+    requested = true;
+    out.request(1);
   }
 
   // ---------------------------------------------------------------- ExchangeInfo
@@ -332,6 +334,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     }
     side.trailersSeen = true;
     side.started = true;
+    side.complete = false; // owed: the trailers reply
     HttpHeaders trailers = HttpHeaders.of(message.getTrailers());
     boolean callEnd = !side.endCalled && side.mode != BodyMode.NONE && !side.partialDone;
     Runnable trailersStep = () -> {
@@ -413,8 +416,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     attachMetadata(reply);
     enqueue(reply.build(), bodyBytes, () -> {
       side.headerReplySent = true;
-      if (endOfStream) {
-        side.complete = true;
+      if (endOfStream || (side.mode == BodyMode.NONE && !side.trailersSeen)) {
+        side.complete = true; // in NONE the body passes through Envoy: nothing more is owed
       }
     });
     if (override != null) {
@@ -466,9 +469,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     }
     ProcessingResponse.Builder reply = Replies.body(side.direction, common);
     attachMetadata(reply);
+    boolean partialDone = side.partialDone;
     enqueue(reply.build(), bodyBytes, () -> {
-      if (endOfStream) {
-        side.complete = true;
+      if ((endOfStream || partialDone) && !side.trailersSeen) {
+        side.complete = true; // after BUFFERED_PARTIAL's message the rest passes through Envoy
       }
     });
     eventDone();

@@ -481,6 +481,139 @@ class ExchangeTest {
     }
   }
 
+  @Test
+  void largeFullDuplexBodyIsStreamedWithBytesHeldUnderTheConfiguredBound() throws Exception {
+    assertLargeBodyPassesWithBoundedMemory(BodySendMode.FULL_DUPLEX_STREAMED, 64 * 1024 * 1024);
+  }
+
+  @Test
+  void largeStreamedBodyIsStreamedWithBytesHeldUnderTheConfiguredBound() throws Exception {
+    assertLargeBodyPassesWithBoundedMemory(BodySendMode.STREAMED, 16 * 1024 * 1024);
+  }
+
+  private static void assertLargeBodyPassesWithBoundedMemory(BodySendMode mode, int size) throws Exception {
+    // A processor that re-creates every chunk, so no reply is a "no mutation" shortcut.
+    ExchangeProcessor copy = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        return ctx.write(ByteString.copyFrom(chunk.toByteArray()));
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> copy, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(mode, BodySendMode.NONE), false));
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      ByteString chunk = bytes(64 * 1024, 11);
+      java.security.MessageDigest sent = java.security.MessageDigest.getInstance("SHA-256");
+      java.security.MessageDigest received = java.security.MessageDigest.getInstance("SHA-256");
+      long receivedBytes = 0;
+      boolean end = false;
+      int chunks = size / chunk.size();
+      for (int i = 0; i < chunks; i++) {
+        stream.send(requestBody(chunk, false));
+        sent.update(chunk.asReadOnlyByteBuffer());
+        // Envoy's side: STREAMED waits for each reply; FULL_DUPLEX keeps a window of messages in flight.
+        while (stream.replies.size() > 0 || (mode == BodySendMode.STREAMED && receivedBytes < (long) (i + 1) * chunk.size())) {
+          ProcessingResponse reply = stream.next();
+          ByteString body = mode == BodySendMode.STREAMED
+              ? reply.getRequestBody().getResponse().getBodyMutation().getBody()
+              : reply.getRequestBody().getResponse().getBodyMutation().getStreamedResponse().getBody();
+          received.update(body.asReadOnlyByteBuffer());
+          receivedBytes += body.size();
+        }
+      }
+      stream.send(requestBody(ByteString.EMPTY, true));
+      while (!end) {
+        ProcessingResponse reply = stream.next();
+        if (mode == BodySendMode.STREAMED) {
+          end = true;
+        } else {
+          StreamedBodyResponse streamed = reply.getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+          received.update(streamed.getBody().asReadOnlyByteBuffer());
+          receivedBytes += streamed.getBody().size();
+          end = streamed.getEndOfStream();
+        }
+      }
+      assertThat(receivedBytes).isEqualTo((long) chunks * chunk.size());
+      assertThat(received.digest()).isEqualTo(sent.digest());
+      stream.cancel();
+      await().until(() -> envoy.service.stats().activeStreams() == 0);
+      assertThat(envoy.service.stats().peakBytesHeldPerStream())
+          .isGreaterThan(0)
+          .isLessThanOrEqualTo(CONFIG.maxBytesHeldPerStream());
+      assertThat(envoy.service.stats().bytesHeld()).isZero();
+    }
+  }
+
+  @Test
+  void fullDuplexOutputStopsWhileEnvoyDoesNotReadAndResumesWhenItDoes() throws Exception {
+    int total = 8 * 1024 * 1024;
+    ExchangeProcessor generator = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        return Processing.done();
+      }
+
+      @Override
+      public CompletionStage<Void> onEnd(MessageContext ctx) {
+        return writeFrom(ctx, 0);
+      }
+
+      private CompletionStage<Void> writeFrom(MessageContext ctx, int offset) {
+        if (offset >= total) {
+          return Processing.done();
+        }
+        return ctx.write(bytes(16 * 1024, offset)).thenCompose(ignored -> writeFrom(ctx, offset + 16 * 1024));
+      }
+    };
+    ExtProcConfig config = CONFIG.withMaxPendingOutputBytes(256 * 1024);
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> generator, config)) {
+      TestEnvoy.Stream stream = envoy.open(true);
+      stream.request(1);
+      stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
+      stream.send(requestBody(ByteString.copyFromUtf8("go"), true));
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      stream.request(1); // in-process, the server is "ready" only while the client has asked for replies
+      ByteString first = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse().getBody();
+      // Envoy reads nothing more: the engine must stop at about the pending-output bound.
+      await().until(() -> envoy.service.stats().bytesHeld() >= 128 * 1024);
+      long heldWhileBlocked = envoy.service.stats().bytesHeld();
+      assertThat(heldWhileBlocked).isLessThanOrEqualTo(config.maxPendingOutputBytes() + 16 * 1024 + 64 * 1024);
+      long received = first.size();
+      boolean end = false;
+      while (!end) {
+        stream.request(1);
+        StreamedBodyResponse chunk = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+        received += chunk.getBody().size();
+        end = chunk.getEndOfStream();
+      }
+      assertThat(received).isEqualTo(total);
+      assertThat(envoy.service.stats().peakBytesHeldPerStream()).isLessThanOrEqualTo(config.maxBytesHeldPerStream());
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void headersOnlyDirectionInModeNoneCountsAsCompleted() throws Exception {
+    List<ExchangeOutcome> outcomes = new CopyOnWriteArrayList<>();
+    ExchangeProcessor recorder = new ExchangeProcessor() {
+      @Override
+      public void onClose(ExchangeOutcome outcome) {
+        outcomes.add(outcome);
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> recorder, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), false));
+      stream.next();
+      stream.send(responseHeaders(false, ":status", "200"));
+      stream.next();
+      stream.cancel();
+      await().until(() -> outcomes.size() == 1);
+      assertThat(outcomes).containsExactly(ExchangeOutcome.COMPLETED);
+    }
+  }
+
   private static void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
     try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
       TestEnvoy.Stream bystander = envoy.open();

@@ -53,7 +53,12 @@ final class TestEnvoy implements AutoCloseable {
   }
 
   Stream open() {
-    Stream stream = new Stream();
+    return open(false);
+  }
+
+  /** Opens a stream; with {@code manualFlowControl} replies arrive only as {@link Stream#request} allows. */
+  Stream open(boolean manualFlowControl) {
+    Stream stream = new Stream(manualFlowControl);
     ExternalProcessorGrpc.newStub(channel).process(stream);
     return stream;
   }
@@ -71,11 +76,27 @@ final class TestEnvoy implements AutoCloseable {
   static final class Stream implements ClientResponseObserver<ProcessingRequest, ProcessingResponse> {
     final LinkedBlockingQueue<ProcessingResponse> replies = new LinkedBlockingQueue<>();
     final CompletableFuture<Status> status = new CompletableFuture<>();
+    private final boolean manualFlowControl;
     private ClientCallStreamObserver<ProcessingRequest> requests;
+
+    Stream(boolean manualFlowControl) {
+      this.manualFlowControl = manualFlowControl;
+    }
 
     @Override
     public void beforeStart(ClientCallStreamObserver<ProcessingRequest> requestStream) {
       this.requests = requestStream;
+      if (manualFlowControl) {
+        requestStream.disableAutoRequestWithInitial(0);
+      }
+    }
+
+    void request(int count) {
+      requests.request(count);
+    }
+
+    boolean isReady() {
+      return requests.isReady();
     }
 
     @Override

@@ -67,7 +67,7 @@ public final class EnvoyConfigTemplate {
     v.put("ECHO_HOST", e.echoHost());
     v.put("ECHO_PORT", Integer.toString(e.echoPort()));
     v.put("ECHO_HTTP_CONFIG", switch (e.echoProtocol()) {
-      case HTTP1 -> "{ http_protocol_options: {} }";
+      case HTTP1 -> "{ http_protocol_options: { enable_trailers: true } }";
       case HTTP2 -> "{ http2_protocol_options: { initial_stream_window_size: " + t.http2StreamWindowBytes()
           + ", initial_connection_window_size: " + t.http2ConnectionWindowBytes() + " } }";
     });

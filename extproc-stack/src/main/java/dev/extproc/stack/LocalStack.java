@@ -44,6 +44,8 @@ public final class LocalStack implements AutoCloseable {
 
   /** The address everything binds to. */
   public static final String HOST = "127.0.0.1";
+  private static final String LEAK_DETECTION_PROPERTY = "io.netty.leakDetection.level";
+
   /** The default main class of the child Java processes. */
   public static final String DEFAULT_MAIN_CLASS = "dev.extproc.app.ExtProcMain";
 
@@ -344,6 +346,12 @@ public final class LocalStack implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(config.javaExecutable.toString());
     command.addAll(jvmOptions);
+    // Children inherit this JVM's Netty leak detection level (paranoid under Surefire), so that a
+    // leak in the echo backend or the ext_proc server is reported too (see reportLeaks).
+    String leakLevel = System.getProperty(LEAK_DETECTION_PROPERTY);
+    if (leakLevel != null && jvmOptions.stream().noneMatch(o -> o.startsWith("-D" + LEAK_DETECTION_PROPERTY + "="))) {
+      command.add("-D" + LEAK_DETECTION_PROPERTY + "=" + leakLevel);
+    }
     command.add("-cp");
     command.add(config.classpath);
     command.add(config.mainClass);
@@ -383,11 +391,38 @@ public final class LocalStack implements AutoCloseable {
         }
       }
     }
+    reportLeaks();
     if (deleteDir) {
       deleteRecursively(workDir);
     }
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  /**
+   * The lines of the Java children's logs that report a Netty buffer leak ({@code LEAK:}), each
+   * prefixed with its log file. Empty when nothing leaked.
+   */
+  public List<String> leakReports() {
+    List<String> leaks = new ArrayList<>();
+    for (ManagedProcess process : new ManagedProcess[] {extProc, echo}) {
+      if (process == null || !Files.exists(process.logFile())) {
+        continue;
+      }
+      try (Stream<String> lines = Files.lines(process.logFile(), StandardCharsets.UTF_8)) {
+        lines.filter(line -> line.contains("LEAK:")).forEach(line -> leaks.add(process.logFile() + ": " + line));
+      } catch (IOException | java.io.UncheckedIOException e) {
+        log.warn("cannot scan {} for leaks: {}", process.logFile(), e.toString());
+      }
+    }
+    return leaks;
+  }
+
+  /** Copies leak reports of the children to stderr, where .ci/run looks for {@code LEAK:}. */
+  private void reportLeaks() {
+    for (String leak : leakReports()) {
+      System.err.println("child process reported a Netty leak: " + leak);
     }
   }
 

@@ -1,0 +1,93 @@
+package dev.extproc.echo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Lifecycle and validation of {@link EchoServer}. */
+@Timeout(60)
+class EchoServerTest {
+
+  @Test
+  void close_terminatesEveryEventLoopThread() throws Exception {
+    EchoServer server = EchoServer.builder().port(0).ioThreads(2).build();
+    int port = server.start();
+    try (Http1TestClient client = new Http1TestClient(port)) {
+      assertThat(client.post("/x", TestBodies.body(100), false).status()).isEqualTo(200);
+      // The connection is still open while the server closes.
+      server.close();
+      assertThat(client.isClosedByServer()).isTrue();
+    }
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .untilAsserted(
+            () ->
+                assertThat(Thread.getAllStackTraces().keySet())
+                    .noneMatch(t -> t.getName().startsWith("extproc-echo") && t.isAlive()));
+  }
+
+  @Test
+  void close_isIdempotentAndWorksBeforeStart() {
+    EchoServer notStarted = EchoServer.builder().port(0).build();
+    notStarted.close();
+    notStarted.close();
+
+    assertThatThrownBy(notStarted::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+  }
+
+  @Test
+  void start_twice_fails() {
+    try (EchoServer server = EchoServer.builder().port(0).ioThreads(1).build()) {
+      server.start();
+      assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("started");
+    }
+  }
+
+  @Test
+  void start_onAPortInUse_failsWithThePortInTheMessage() {
+    try (EchoServer first = EchoServer.builder().port(0).ioThreads(1).build()) {
+      int port = first.start();
+      EchoServer second = EchoServer.builder().port(port).ioThreads(1).build();
+
+      assertThatThrownBy(second::start)
+          .isInstanceOf(UncheckedIOException.class)
+          .hasMessageContaining("127.0.0.1:" + port);
+      second.close();
+    }
+  }
+
+  @Test
+  void builder_rejectsBadValuesWithTheExpectedRange() {
+    assertThatThrownBy(() -> EchoServer.builder().port(70000))
+        .hasMessage("port: 70000 (expected: 0..65535)");
+    assertThatThrownBy(() -> EchoServer.builder().ioThreads(0))
+        .hasMessage("ioThreads: 0 (expected: >= 1)");
+    assertThatThrownBy(() -> EchoEffect.throttleBody(0))
+        .hasMessage("bytesPerSecond: 0 (expected: >= 1)");
+    assertThatThrownBy(() -> EchoEffect.resetAfter(-1)).hasMessage("bodyBytes: -1 (expected: >= 0)");
+    assertThatThrownBy(() -> EchoMode.aggregating(-5)).hasMessage("maxContentLength: -5 (expected: >= 0)");
+    assertThatThrownBy(
+            () -> EchoServer.builder().effects(EchoEffect.resetAfter(1), EchoEffect.resetAfter(2)))
+        .hasMessageContaining("at most one effect of each kind");
+  }
+
+  @Test
+  void http1AndHttp2_areServedOnTheSamePort() throws Exception {
+    try (EchoServer server = EchoServer.builder().port(0).ioThreads(1).build()) {
+      int port = server.start();
+      try (Http1TestClient h1 = new Http1TestClient(port);
+          Http2TestClient h2 = new Http2TestClient(port)) {
+        h1.writeHead("GET", "/healthz", Map.of());
+        assertThat(h1.readResponse().bodyBytes()).isEqualTo(2);
+        assertThat(h2.open("GET", "/healthz", true).response().get().bodyBytes()).isEqualTo(2);
+      }
+    }
+  }
+}

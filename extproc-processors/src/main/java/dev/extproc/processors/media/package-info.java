@@ -1,0 +1,2 @@
+/** Deterministic test media of the seed's sizes, generated (never committed). */
+package dev.extproc.processors.media;

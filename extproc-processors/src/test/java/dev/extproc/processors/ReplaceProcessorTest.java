@@ -1,0 +1,228 @@
+package dev.extproc.processors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.ByteString;
+import dev.extproc.BodyMode;
+import dev.extproc.Direction;
+import dev.extproc.ExchangeOutcome;
+import dev.extproc.HttpHeaders;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ReplaceProcessorTest {
+  private static final int KIB64 = 64 * 1024;
+
+  @TempDir Path tmp;
+  private final ExecutorService io = FileIo.newExecutor("test-io", 2);
+  private final ScheduledExecutorService scheduler = new ScheduledThreadPoolExecutor(1);
+
+  @AfterEach
+  void stop() throws Exception {
+    io.shutdownNow();
+    scheduler.shutdownNow();
+    assertThat(io.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private Path file(String name, ByteString content) throws Exception {
+    return Files.write(tmp.resolve(name), content.toByteArray());
+  }
+
+  /** Input size, replacement size. */
+  static Stream<Arguments> sizes() {
+    return Stream.of(
+        Arguments.of(0, 100_000),
+        Arguments.of(1, 100_000),
+        Arguments.of(KIB64, KIB64),
+        Arguments.of(300_000, 1_000_000),
+        Arguments.of(1_000_000, 300_000),
+        Arguments.of(100_000, 0),
+        Arguments.of(100_000, 1));
+  }
+
+  static Stream<Arguments> modesAndSizes() {
+    return Stream.of("STREAMED", "FULL_DUPLEX_STREAMED/after-end", "FULL_DUPLEX_STREAMED/eager", "BUFFERED")
+        .flatMap(mode -> sizes().map(s -> Arguments.of(mode, s.get()[0], s.get()[1])));
+  }
+
+  @ParameterizedTest(name = "{0}: input {1} B, replacement {2} B")
+  @MethodSource("modesAndSizes")
+  void outputIsExactlyTheReplacement_whateverTheSizes(String modeAndStrategy, int inputSize, int replacementSize) throws Exception {
+    String[] parts = modeAndStrategy.split("/");
+    BodyMode mode = BodyMode.valueOf(parts[0]);
+    DuplexReplace strategy = parts.length > 1 ? DuplexReplace.parse(parts[1]) : DuplexReplace.AFTER_END;
+    ByteString requestReplacement = Bodies.body(replacementSize, 10);
+    ByteString responseReplacement = Bodies.body(replacementSize / 2 + 7, 11);
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io)
+            .requestBody(file("req.bin", requestReplacement))
+            .responseBody(file("resp.bin", responseReplacement))
+            .duplexReplace(strategy)
+            .build();
+    ByteString input = Bodies.body(inputSize, 12);
+    int chunk = mode == BodyMode.BUFFERED ? Integer.MAX_VALUE : 16_384;
+    HttpHeaders headers = HttpHeaders.of("content-length", Integer.toString(inputSize));
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    TestExchange.Result up = exchange.direction(Direction.REQUEST, mode, headers, Bodies.chunks(input, chunk));
+    TestExchange.Result down = exchange.direction(Direction.RESPONSE, mode, headers, Bodies.chunks(requestReplacement, chunk));
+    exchange.close(ExchangeOutcome.COMPLETED);
+
+    assertThat(up.responded()).isFalse();
+    assertThat(up.body()).isEqualTo(requestReplacement);
+    assertThat(down.body()).isEqualTo(responseReplacement);
+    if (mode == BodyMode.STREAMED || (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.EAGER)) {
+      // Each chunk's reply carries at most max(chunk, 64 KiB) of the replacement.
+      assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo(KIB64));
+    }
+    if (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.AFTER_END) {
+      assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.isEmpty()).isTrue());
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
+    assertThat(replace.errors()).isZero();
+  }
+
+  @Test
+  void streamed_longerReplacement_isMostlyOutBeforeTheEnd() throws Exception {
+    ByteString replacement = Bodies.body(1_000_000, 20);
+    ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", replacement)).build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    TestExchange.Result up =
+        exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(300_000, 21), 16_384));
+    exchange.close(ExchangeOutcome.COMPLETED);
+
+    // 19 chunks x 64 KiB = 1,245,184 >= 1,000,000: nothing is left for the last reply.
+    assertThat(up.tail().size()).isZero();
+    assertThat(up.body()).isEqualTo(replacement);
+  }
+
+  @Test
+  void fullDuplex_writesPiecesOfAtMost64KiB() throws Exception {
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", Bodies.body(1_000_000, 22))).build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED);
+
+    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
+    TestExchange.await(exchange.processor().onBody(ctx, Bodies.body(5, 1)));
+    TestExchange.await(exchange.processor().onEnd(ctx));
+    exchange.close(ExchangeOutcome.COMPLETED);
+
+    assertThat(ctx.writeSizes).hasSize(16).allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(KIB64));
+  }
+
+  @Test
+  void streamed_remainderLargerThanOneReply_failsClearly() throws Exception {
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io)
+            .requestBody(file("r.bin", Bodies.body(500_000, 23)))
+            .maxReplyBytes(KIB64 * 2)
+            .build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.STREAMED);
+    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
+    TestExchange.await(exchange.processor().onBody(ctx, Bodies.body(10, 1)));
+
+    CompletionStage<Void> end = exchange.processor().onEnd(ctx);
+
+    assertThatThrownBy(() -> TestExchange.await(end))
+        .hasRootCauseInstanceOf(ReplaceProcessor.ReplacementTooLargeException.class)
+        .rootCause()
+        .hasMessageContaining("maxReplyBytes 131072");
+    exchange.close(ExchangeOutcome.FAILED);
+    await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
+    assertThat(replace.errors()).isEqualTo(1);
+  }
+
+  @Test
+  void buffered_replacementLargerThanOneReply_isA500() throws Exception {
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", Bodies.body(500_000, 24))).maxReplyBytes(KIB64 * 2).build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    TestExchange.Result up =
+        exchange.direction(Direction.REQUEST, BodyMode.BUFFERED, HttpHeaders.empty(), List.of(Bodies.body(10, 1)));
+    exchange.close(ExchangeOutcome.IMMEDIATE_RESPONSE);
+
+    assertThat(up.responded()).isTrue();
+    assertThat(exchange.responses).singleElement().satisfies(r -> assertThat(r.status()).isEqualTo(500));
+  }
+
+  @Test
+  void onlyTheConfiguredDirectionIsReplaced() throws Exception {
+    ByteString replacement = Bodies.body(1000, 25);
+    ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).responseBody(file("r.bin", replacement)).build();
+    ByteString input = Bodies.body(5000, 26);
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    TestExchange.Result up = exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(input, 1000));
+    TestExchange.Result down = exchange.direction(Direction.RESPONSE, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(input, 1000));
+    exchange.close(ExchangeOutcome.COMPLETED);
+
+    assertThat(up.body()).isEqualTo(input);
+    assertThat(down.body()).isEqualTo(replacement);
+  }
+
+  @Test
+  void abortMidBody_closesTheFile() throws Exception {
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", Bodies.body(1_000_000, 27))).build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.STREAMED);
+    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
+    TestExchange.await(exchange.processor().onBody(ctx, Bodies.body(10, 1)));
+    assertThat(replace.openFiles()).isEqualTo(1);
+
+    exchange.close(ExchangeOutcome.CANCELLED);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
+  }
+
+  @Test
+  void unreadableFile_isRefusedAtConfiguration() {
+    assertThatThrownBy(() -> ReplaceProcessorFactory.builder(io).requestBody(tmp.resolve("missing.bin")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("request replacement")
+        .hasMessageContaining("expected: a readable regular file");
+    assertThatThrownBy(() -> ReplaceProcessorFactory.builder(io).build()).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void fileRemovedAfterConfiguration_isA500() throws Exception {
+    Path file = file("r.bin", Bodies.body(10, 28));
+    ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).requestBody(file).build();
+    Files.delete(file);
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    TestExchange.Result up = exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), List.of(Bodies.body(10, 1)));
+    exchange.close(ExchangeOutcome.IMMEDIATE_RESPONSE);
+
+    assertThat(up.responded()).isTrue();
+    assertThat(exchange.responses.get(0).body().toStringUtf8()).contains("replace failed", "request body");
+    assertThat(replace.errors()).isEqualTo(1);
+  }
+
+  @Test
+  void duplexStrategyNames_parse() {
+    assertThat(DuplexReplace.parse("after-end")).isEqualTo(DuplexReplace.AFTER_END);
+    assertThat(DuplexReplace.parse("EAGER")).isEqualTo(DuplexReplace.EAGER);
+    assertThatThrownBy(() -> DuplexReplace.parse("soon")).hasMessage("duplex replace strategy: soon (expected: after-end or eager)");
+  }
+}
