@@ -1004,6 +1004,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       if (value == null && append) {
         throw new NullPointerException("value");
       }
+      if (value != null) {
+        checkHeaderValue(key, value);
+      }
       Target target = side.target;
       switch (target) {
         case NONE_OUTSIDE_EVENT:
@@ -1097,6 +1100,24 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     if (name.isEmpty()) {
       throw new IllegalArgumentException("name: \"\" (expected: a header name)");
     }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c <= ' ' || c >= 0x7f || (c == ':' && i > 0)) {
+        throw new IllegalArgumentException("name: " + name.strip()
+            + " (expected: visible ASCII without spaces; ':' only to start a pseudo-header)");
+      }
+    }
     return name.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Envoy rejects values with CR, LF or NUL (the whole reply then fails the request with 500). */
+  private static void checkHeaderValue(String name, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '\r' || c == '\n' || c == 0) {
+        throw new IllegalArgumentException("value of " + name + ": contains CR, LF or NUL at index " + i
+            + " (expected: none; Envoy would reject the mutation)");
+      }
+    }
   }
 }

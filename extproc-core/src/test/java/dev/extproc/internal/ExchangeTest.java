@@ -614,6 +614,24 @@ class ExchangeTest {
     }
   }
 
+  @Test
+  void headerValueWithNewlineIsRefusedBeforeEnvoyCouldRejectIt() throws Exception {
+    ExchangeProcessor injector = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+        ctx.setHeader("x-bad", "a\r\nx-injected: 1");
+        return Processing.done();
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> injector, CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), true));
+      Status status = stream.awaitStatus();
+      assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+      assertThat(status.getDescription()).contains("value of x-bad: contains CR, LF or NUL at index 1");
+    }
+  }
+
   private static void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
     try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
       TestEnvoy.Stream bystander = envoy.open();
