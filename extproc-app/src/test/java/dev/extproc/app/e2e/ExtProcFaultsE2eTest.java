@@ -34,6 +34,7 @@ class ExtProcFaultsE2eTest {
     BodySource body = BodySource.ofLength(64 * 1024);
 
     TestResponse whileDown = stack.viaExtProc(protocol, TestRequest.post("/streamed", body, Framing.CONTENT_LENGTH));
+    System.out.println("server down, " + protocol + ": " + whileDown);
 
     assertThat(whileDown.outcome()).as("while the server is down: %s", whileDown).isEqualTo(TestResponse.Outcome.COMPLETE);
     assertThat(whileDown.status()).as("status while the server is down: %s", whileDown).isBetween(500, 599);
@@ -63,6 +64,7 @@ class ExtProcFaultsE2eTest {
     stack.stack().killExtProcServer();
     gate.resume();
     TestResponse response = exchange.join();
+    System.out.println("server killed mid-upload, " + protocol + ": " + response);
 
     assertThat(response.outcome() == TestResponse.Outcome.COMPLETE ? response.status() >= 500 && response.status() <= 599
             : response.outcome() == TestResponse.Outcome.RESET || response.outcome() == TestResponse.Outcome.CONNECTION_CLOSED)
@@ -87,6 +89,7 @@ class ExtProcFaultsE2eTest {
 
     gate.abort();
     TestResponse response = exchange.join();
+    System.out.println("client abort, " + route + " " + protocol + ": " + response);
 
     assertThat(response.outcome()).as("client side: %s", response).isEqualTo(TestResponse.Outcome.CLIENT_ABORTED);
     LocalStackExtension.awaitServerHoldsNothing(stack);

@@ -276,6 +276,15 @@ final class Http2TestClient implements TestHttpClient {
       }
     }
 
+    /** Netty's multiplexer hands a received RST_STREAM to the stream as a user event, not as a read. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      if (event instanceof Http2ResetFrame frame) {
+        state.complete(TestResponse.Outcome.RESET, "RST_STREAM " + Http2Error.valueOf(frame.errorCode()));
+      }
+      ctx.fireUserEventTriggered(event);
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       state.complete(
