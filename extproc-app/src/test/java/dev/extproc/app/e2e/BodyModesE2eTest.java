@@ -32,6 +32,13 @@ class BodyModesE2eTest {
     List<Arguments> cases = new ArrayList<>();
     for (Route route : Route.values()) {
       for (long size : SIZES) {
+        if (route == Route.BUFFERED_PARTIAL && size == MIB + 1) {
+          // Envoy 1.40 loses the end of stream when it arrives while the partial chunk's reply is
+          // pending (here: the whole body is one byte over the 1 MiB limit): the exchange hangs
+          // until a timeout, intermittently. An Envoy bug, pinned by BufferedPartialEndOfStreamE2eTest;
+          // see E2E-BUGS.md and docs/envoy-behaviour.md.
+          continue;
+        }
         for (Framing framing : Framing.values()) {
           for (Protocol protocol : Protocol.values()) {
             cases.add(Arguments.of(route, size, framing, protocol));
@@ -56,26 +63,34 @@ class BodyModesE2eTest {
     assertThat(response.body()).as("response body of %s", request).isEqualTo(body.expectedDigest());
     assertThat(response.header("content-length"))
         .as("response content-length (%s %s %s): %s", route, framing, protocol, response)
-        .isEqualTo(expectedContentLength(route, size, framing).map(String::valueOf));
+        .isEqualTo(expectedContentLength(route, size, framing, protocol).map(String::valueOf));
     if (protocol == Protocol.HTTP_1_1) {
       assertThat(response.header("transfer-encoding"))
           .as("response transfer-encoding: %s", response)
-          .isEqualTo(expectedContentLength(route, size, framing).isPresent()
+          .isEqualTo(expectedContentLength(route, size, framing, protocol).isPresent()
               ? Optional.empty() : Optional.of("chunked"));
     }
   }
 
   /**
-   * The content-length the client sees. The echo backend answers with the request's content-length
-   * when its request has one (else chunked / no length); Envoy removes it at header time in the
-   * STREAMED, BUFFERED_PARTIAL and FULL_DUPLEX_STREAMED modes, in both directions, and keeps it in
-   * BUFFERED (header mode SEND) and NONE.
+   * The content-length the client sees (docs/envoy-behaviour.md). The echo backend answers with the
+   * content-length of the request it gets, if any (else chunked, or no length over HTTP/2). Envoy's
+   * ext_proc filter removes content-length at header time in STREAMED, BUFFERED_PARTIAL and
+   * FULL_DUPLEX_STREAMED, in both directions, and keeps it in BUFFERED (header mode SEND) and NONE.
+   * A request without a body (end of stream on the headers: HTTP/2 with 0 bytes, or HTTP/1.1 with
+   * content-length 0) reaches the HTTP/1.1 echo with {@code content-length: 0} and gets a
+   * {@code content-length: 0} answer; where ext_proc removes it, Envoy's HTTP/1.1 codec writes
+   * {@code content-length: 0} again for the bodiless response, the HTTP/2 codec does not.
    */
-  static Optional<Long> expectedContentLength(Route route, long size, Framing framing) {
+  static Optional<Long> expectedContentLength(Route route, long size, Framing framing, Protocol protocol) {
     boolean removedByExtProc = route.extProc()
         && (route.bodyMode() == BodyMode.STREAMED
             || route.bodyMode() == BodyMode.BUFFERED_PARTIAL
             || route.bodyMode() == BodyMode.FULL_DUPLEX_STREAMED);
+    boolean bodilessRequest = size == 0 && (protocol == Protocol.HTTP_2 || framing == Framing.CONTENT_LENGTH);
+    if (bodilessRequest) {
+      return removedByExtProc && protocol == Protocol.HTTP_2 ? Optional.empty() : Optional.of(0L);
+    }
     if (framing == Framing.CONTENT_LENGTH && !removedByExtProc) {
       return Optional.of(size);
     }

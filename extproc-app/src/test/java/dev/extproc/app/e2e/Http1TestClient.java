@@ -146,8 +146,7 @@ final class Http1TestClient implements TestHttpClient {
         if (state.bytesSent < toSend) {
           long limit = request.gate() != null && !request.gate().isOpen() ? Math.min(toSend, request.gate().pauseAt()) : toSend;
           int n = (int) Math.min(CHUNK, limit - state.bytesSent);
-          ByteBuf chunk = ctx.alloc().buffer(n);
-          request.body().writeTo(chunk, state.bytesSent, n);
+          ByteBuf chunk = request.body().chunk(state.bytesSent, n);
           state.bytesSent += n;
           lastWrite = ctx.write(new DefaultHttpContent(chunk));
         } else if (request.aborts()) {

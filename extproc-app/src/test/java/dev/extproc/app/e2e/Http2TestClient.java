@@ -216,10 +216,10 @@ final class Http2TestClient implements TestHttpClient {
         if (state.bytesSent < toSend) {
           long limit = request.gate() != null && !request.gate().isOpen() ? Math.min(toSend, request.gate().pauseAt()) : toSend;
           int n = (int) Math.min(CHUNK, limit - state.bytesSent);
-          ByteBuf chunk = ctx.alloc().buffer(n);
-          request.body().writeTo(chunk, state.bytesSent, n);
+          ByteBuf chunk = request.body().chunk(state.bytesSent, n);
           state.bytesSent += n;
-          boolean endStream = !request.aborts() && state.bytesSent == toSend && request.trailers().isEmpty();
+          boolean endStream = !request.aborts() && state.bytesSent == toSend && request.trailers().isEmpty()
+              && !request.pausedAt(state.bytesSent);
           lastWrite = ctx.write(new DefaultHttp2DataFrame(chunk, endStream));
           state.requestDone = endStream;
         } else if (request.aborts()) {
