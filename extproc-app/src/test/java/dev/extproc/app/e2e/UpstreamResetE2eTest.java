@@ -37,6 +37,7 @@ class UpstreamResetE2eTest {
     TestResponse response = stack.client(protocol).exchange(
         route.extProc() ? stack.extProcListener() : stack.baselineListener(),
         TestRequest.post(route.path(), body, Framing.CONTENT_LENGTH));
+    System.out.println("upstream reset, " + route + " " + protocol + ": " + response);
 
     boolean reset = response.outcome() == TestResponse.Outcome.RESET
         || response.outcome() == TestResponse.Outcome.CONNECTION_CLOSED;
