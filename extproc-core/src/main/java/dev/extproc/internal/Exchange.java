@@ -296,6 +296,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
               + " (rule: one body message in BUFFERED and BUFFERED_PARTIAL)");
       return;
     }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
+    }
     side.bodySeen = true;
     side.started = true;
     ByteString chunk = message.getBody();
@@ -339,7 +342,11 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
               + " end_of_stream in a direction)");
       return;
     }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
+    }
     side.trailersSeen = true;
+    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before the trailers reply
     side.started = true;
     side.complete = false; // owed: the trailers reply
     HttpHeaders trailers = HttpHeaders.of(message.getTrailers());

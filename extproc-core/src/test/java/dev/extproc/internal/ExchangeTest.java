@@ -656,6 +656,23 @@ class ExchangeTest {
     }
   }
 
+  @Test
+  void fullDuplexWithHeadersSkippedStreamsFromTheFirstBodyMessage() throws Exception {
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(ProcessingRequest.newBuilder(responseBody(ByteString.copyFromUtf8("abc"), false))
+          .setProtocolConfig(modes(BodySendMode.NONE, BodySendMode.FULL_DUPLEX_STREAMED)).build());
+      stream.send(responseBody(ByteString.EMPTY, true));
+      StreamedBodyResponse first = stream.next().getResponseBody().getResponse().getBodyMutation().getStreamedResponse();
+      assertThat(first.getBody().toStringUtf8()).isEqualTo("abc");
+      ProcessingResponse last = first.getEndOfStream() ? null : stream.next();
+      if (last != null) {
+        assertThat(last.getResponseBody().getResponse().getBodyMutation().getStreamedResponse().getEndOfStream()).isTrue();
+      }
+      stream.cancel();
+    }
+  }
+
   private static void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
     try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
       TestEnvoy.Stream bystander = envoy.open();

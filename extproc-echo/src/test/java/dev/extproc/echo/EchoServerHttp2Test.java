@@ -96,6 +96,19 @@ class EchoServerHttp2Test {
   }
 
   @Test
+  void streamAbandonedMidBody_isReleased_andTheConnectionKeepsServing() throws Exception {
+    byte[] body = TestBodies.body(MIB);
+    Http2TestClient.Stream abandoned = client.open("POST", "/abandoned", false);
+    abandoned.write(body, 0, 64 * KIB, false);
+    await().atMost(Duration.ofSeconds(10)).until(() -> abandoned.receivedBytes() == 64 * KIB);
+    abandoned.channel.close().sync(); // RST_STREAM(CANCEL) from the client
+
+    Http2TestClient.Response next = client.post("/next", body, null).response().get(30, TimeUnit.SECONDS);
+
+    assertThat(next.sha256()).isEqualTo(TestBodies.sha256(body));
+  }
+
+  @Test
   void getHealthz_answersOk() throws Exception {
     Http2TestClient.Stream stream = client.open("GET", "/healthz", true);
 

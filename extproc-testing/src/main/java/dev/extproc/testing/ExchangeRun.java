@@ -519,6 +519,9 @@ final class ExchangeRun {
   // ---------------------------------------------------------------- receiving
 
   private void awaitReady(Dir dir) {
+    if (stream == null) {
+      return; // opened lazily by the next send
+    }
     while (!stream.isReady()) {
       if (stream.status() != null) {
         handleClosed(stream.status());
