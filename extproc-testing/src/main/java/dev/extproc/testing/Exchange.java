@@ -42,6 +42,9 @@ public final class Exchange {
   final CloseMode closeMode;
   final int logLimit;
   final Duration messageTimeout;
+  final io.envoyproxy.envoy.config.core.v3.Metadata metadataContext;
+  final com.google.protobuf.Struct requestAttributes;
+  final com.google.protobuf.Struct responseAttributes;
 
   private Exchange(Builder b) {
     this.mode = b.mode.build();
@@ -66,6 +69,9 @@ public final class Exchange {
     this.closeMode = b.closeMode;
     this.logLimit = b.logLimit;
     this.messageTimeout = b.messageTimeout;
+    this.metadataContext = b.metadataContext;
+    this.requestAttributes = b.requestAttributes;
+    this.responseAttributes = b.responseAttributes;
   }
 
   /** Returns a builder with Envoy's defaults. */
@@ -109,6 +115,9 @@ public final class Exchange {
     private CloseMode closeMode = CloseMode.RESET;
     private int logLimit = 1000;
     private Duration messageTimeout;
+    private io.envoyproxy.envoy.config.core.v3.Metadata metadataContext;
+    private com.google.protobuf.Struct requestAttributes;
+    private com.google.protobuf.Struct responseAttributes;
 
     private Builder() {}
 
@@ -329,6 +338,27 @@ public final class Exchange {
         throw new IllegalArgumentException("messageTimeout: " + value + " (expected: > 0)");
       }
       this.messageTimeout = value;
+      return this;
+    }
+
+    /** Sets the {@code metadata_context} Envoy forwards on every message (none by default). */
+    public Builder metadataContext(io.envoyproxy.envoy.config.core.v3.Metadata value) {
+      this.metadataContext = requireNonNull(value, "value");
+      return this;
+    }
+
+    /**
+     * Sets the evaluated request attributes, sent on the first request-direction message under the
+     * key {@code envoy.filters.http.ext_proc}, as Envoy does (none by default).
+     */
+    public Builder requestAttributes(com.google.protobuf.Struct value) {
+      this.requestAttributes = requireNonNull(value, "value");
+      return this;
+    }
+
+    /** Sets the evaluated response attributes, sent on the first response-direction message. */
+    public Builder responseAttributes(com.google.protobuf.Struct value) {
+      this.responseAttributes = requireNonNull(value, "value");
       return this;
     }
 

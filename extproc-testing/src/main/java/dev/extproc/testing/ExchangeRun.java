@@ -86,6 +86,7 @@ final class ExchangeRun {
     boolean replaced;
     boolean complete;
     boolean waitedForHeaderReply;
+    boolean firstMessageSent;
     // FULL_DUPLEX_STREAMED
     int bodyChunksSent;
     boolean trailersSent;
@@ -488,6 +489,16 @@ final class ExchangeRun {
             .setRequestBodyMode(exchange.mode.getRequestBodyMode())
             .setResponseBodyMode(exchange.mode.getResponseBodyMode())
             .setSendBodyWithoutWaitingForHeaderResponse(exchange.sendBodyWithoutWaitingForHeaderResponse));
+      }
+    }
+    if (exchange.metadataContext != null) {
+      request.setMetadataContext(exchange.metadataContext);
+    }
+    if (!active.firstMessageSent) {
+      active.firstMessageSent = true;
+      com.google.protobuf.Struct attributes = active.request ? exchange.requestAttributes : exchange.responseAttributes;
+      if (attributes != null) {
+        request.putAttributes("envoy.filters.http.ext_proc", attributes);
       }
     }
     ProcessingRequest message = request.build();
