@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,6 +41,7 @@ public final class Exchange {
   final int keepBodyBytes;
   final CloseMode closeMode;
   final int logLimit;
+  final Duration messageTimeout;
 
   private Exchange(Builder b) {
     this.mode = b.mode.build();
@@ -63,6 +65,7 @@ public final class Exchange {
     this.keepBodyBytes = b.keepBodyBytes;
     this.closeMode = b.closeMode;
     this.logLimit = b.logLimit;
+    this.messageTimeout = b.messageTimeout;
   }
 
   /** Returns a builder with Envoy's defaults. */
@@ -105,6 +108,7 @@ public final class Exchange {
     private int keepBodyBytes = 1024 * 1024;
     private CloseMode closeMode = CloseMode.RESET;
     private int logLimit = 1000;
+    private Duration messageTimeout;
 
     private Builder() {}
 
@@ -310,6 +314,21 @@ public final class Exchange {
     /** Keeps the full message log only while it has at most this many messages (default 1000). */
     public Builder logLimit(int messages) {
       this.logLimit = messages;
+      return this;
+    }
+
+    /**
+     * Enables Envoy's per-message timer ({@code message_timeout}, 200 ms in Envoy; off by default
+     * here because test machines are slow): when a reply Envoy awaits outside FULL_DUPLEX_STREAMED
+     * takes longer, the client gets 504 (or, with {@link #failureModeAllow}, the exchange continues
+     * without ext_proc) and later replies are ignored.
+     */
+    public Builder messageTimeout(Duration value) {
+      requireNonNull(value, "value");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("messageTimeout: " + value + " (expected: > 0)");
+      }
+      this.messageTimeout = value;
       return this;
     }
 

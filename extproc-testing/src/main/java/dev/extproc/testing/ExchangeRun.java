@@ -124,6 +124,8 @@ final class ExchangeRun {
   private Dir requestDir;
   private Dir responseDir;
   private boolean extProcDone;
+  private boolean ignoreLateReplies;
+  private long lastActivityNanos;
   private int sentCount;
   private int receivedCount;
   private final List<ProcessingRequest> sentLog = new ArrayList<>();
@@ -495,6 +497,7 @@ final class ExchangeRun {
     boolean fdsBodyOrTrailers = active.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED && pending.kind() != Kind.HEADERS;
     if (!fdsBodyOrTrailers) {
       active.pending.add(new Pending(pending.kind(), pending.original(), sentCount));
+      lastActivityNanos = System.nanoTime(); // Envoy (re)arms its message timer on each such send
     }
     stream.send(message);
   }
@@ -526,7 +529,7 @@ final class ExchangeRun {
       if (stream.status() != null) {
         handleClosed(stream.status());
       }
-      handle(stream.take(() -> "the side stream to become ready (gRPC flow control) in the " + dir.label));
+      handle(nextEvent(() -> "the side stream to become ready (gRPC flow control) in the " + dir.label));
     }
   }
 
@@ -535,8 +538,42 @@ final class ExchangeRun {
       if (stream.status() != null) {
         handleClosed(stream.status());
       }
-      handle(stream.take(what));
+      handle(nextEvent(what));
     }
+  }
+
+  /**
+   * Takes the next event. With a message timeout configured, a reply Envoy awaits (outside
+   * FULL_DUPLEX_STREAMED) that does not come within it ends processing as Envoy's timer does.
+   */
+  private Event nextEvent(java.util.function.Supplier<String> what) {
+    Duration messageTimeout = exchange.messageTimeout;
+    boolean timed = messageTimeout != null && active != null && !active.pending.isEmpty()
+        && active.bodyMode != BodySendMode.FULL_DUPLEX_STREAMED
+        && messageTimeout.compareTo(timeout) < 0;
+    if (!timed) {
+      return stream.take(what);
+    }
+    long remaining = lastActivityNanos + messageTimeout.toNanos() - System.nanoTime();
+    Event event = stream.poll(Math.max(0, remaining));
+    if (event != null) {
+      return event;
+    }
+    messageTimedOut();
+    throw new IllegalStateException("unreachable");
+  }
+
+  private void messageTimedOut() {
+    extProcDone = true;
+    ignoreLateReplies = true;
+    stream.cancel("FakeEnvoy: per-message timeout");
+    notes.add("no reply within the message timeout " + exchange.messageTimeout.toMillis() + " ms");
+    if (exchange.failureModeAllow) {
+      throw new Bypass();
+    }
+    localReply(504, Headers.empty(), ByteString.copyFromUtf8("Gateway Timeout"),
+        "ext_proc_error_per-message_timeout_exceeded");
+    throw new Stop();
   }
 
   private void pumpAvailable() {
@@ -556,7 +593,12 @@ final class ExchangeRun {
     }
     ProcessingResponse reply = ((Reply) event).response();
     receivedCount++;
+    lastActivityNanos = System.nanoTime();
     log(receivedLog, reply, 0);
+    if (ignoreLateReplies) {
+      notes.add("reply #" + receivedCount + " after the message timeout ignored");
+      return;
+    }
     if (extProcDone) {
       throw violation("reply-after-end", "a " + reply.getResponseCase() + " reply after processing ended"
           + (immediate != null ? " with an immediate response" : "") + "; Envoy ignores it");
@@ -974,6 +1016,10 @@ final class ExchangeRun {
   }
 
   private void checkFinal(Event event) {
+    if (event instanceof Reply && ignoreLateReplies) {
+      receivedCount++;
+      return;
+    }
     if (event instanceof Reply reply) {
       receivedCount++;
       log(receivedLog, reply.response(), 0);

@@ -176,4 +176,22 @@ class FakeEnvoyViolationTest {
       assertThat(bodies).containsExactlyInAnyOrder("BODY NUMBER 0", "BODY NUMBER 1", "BODY NUMBER 2", "BODY NUMBER 3");
     }
   }
+
+  @Test
+  void messageTimeout_noReply_is504_orContinuesWithFailureModeAllow() {
+    ScriptedServer silentOnBody = ScriptedServer.scripted((request, correct, stream) ->
+        request.hasRequestBody() ? List.of() : correct);
+    try (FakeEnvoy envoy = FakeEnvoy.forService(silentOnBody)) {
+      Exchange.Builder exchange = Exchange.builder().requestBodyMode(BodySendMode.STREAMED)
+          .requestBody(BodySource.of("body")).messageTimeout(Duration.ofMillis(100));
+
+      ExchangeResult closed = envoy.run(exchange.build());
+      ExchangeResult open = envoy.run(exchange.failureModeAllow(true).build());
+
+      assertThat(closed.status()).isEqualTo(504);
+      assertThat(closed.localReplyDetails()).contains("ext_proc_error_per-message_timeout_exceeded");
+      assertThat(open.status()).isEqualTo(200);
+      assertThat(open.upstream().body().utf8()).isEqualTo("body");
+    }
+  }
 }
