@@ -1,6 +1,5 @@
 package dev.extproc.app;
 
-import dev.extproc.stack.EnvoyNotFoundException;
 import dev.extproc.stack.ExtProcFilterStats;
 import dev.extproc.stack.LocalStack;
 import dev.extproc.stack.ProcessFailedException;
@@ -53,11 +52,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ProjectRoot root = ProjectRoot.find();
     LocalStack.Builder builder;
     try {
-      builder = stackOptions.builder(root);
-    } catch (EnvoyNotFoundException e) {
+      builder = stackOptions.builder(ProjectRoot.find());
+    } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
       System.err.println("extproc demo: " + e.getMessage());
       return 2;
     }
@@ -79,6 +77,7 @@ final class DemoCommand implements Callable<Integer> {
       return ok ? 0 : 1;
     } catch (ProcessFailedException e) {
       System.err.println("extproc demo: the stack did not start: " + e.getMessage());
+      StackOptions.printPortHint(e, System.err);
       return 1;
     }
   }
