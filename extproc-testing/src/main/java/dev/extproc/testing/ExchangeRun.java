@@ -773,9 +773,20 @@ final class ExchangeRun {
       notes.add("reply #" + receivedCount + ": content-length set by the header mutation dropped in " + dir.bodyMode);
       dir.headers = dir.headers.without("content-length");
     }
-    if (!isHeldUntilBodyReply(dir)) {
+    if (!isHeldUntilBodyReply(dir) && !completeBodyHeld(dir)) {
       dir.forwardHeaders();
     }
+  }
+
+  /**
+   * Whether, in STREAMED, the whole body reached Envoy while the header reply was pending: Envoy
+   * then sends it as one message in its buffered state, keeps the headers until that body reply
+   * and applies that reply's header mutation.
+   */
+  private boolean completeBodyHeld(Dir dir) {
+    return dir.bodyMode == BodySendMode.STREAMED && dir.waitedForHeaderReply
+        && exchange.heldBeforeHeaderReply > 0
+        && dir.frames.length() <= Math.min(exchange.heldBeforeHeaderReply, exchange.bufferLimit);
   }
 
   private void modeOverride(Dir dir, ProcessingMode override) {
@@ -843,7 +854,7 @@ final class ExchangeRun {
     ByteString out = mutation.hasBody() ? mutation.getBody() : mutation.hasClearBody() && mutation.getClearBody()
         ? ByteString.EMPTY : head.original();
     dir.outstanding(-head.original().size());
-    if (isHeldUntilBodyReply(dir) && dir.forwardedHeaders == null) {
+    if (dir.forwardedHeaders == null && (isHeldUntilBodyReply(dir) || completeBodyHeld(dir))) {
       dir.headers = mutate(dir.headers, common.getHeaderMutation(), false, !dir.request, dir.label + " headers");
       long contentLength = contentLength(dir.headers);
       boolean mutated = mutation.hasBody() || (mutation.hasClearBody() && mutation.getClearBody());
