@@ -72,6 +72,10 @@ public interface ExchangeProcessor {
   /**
    * Called exactly once when the exchange's stream ends, whatever the reason, after every other
    * callback. Release per-exchange resources (files, buffers) here. Must not throw or block.
+   * A stage returned earlier may still be pending (for example when Envoy cancels mid-body); its
+   * result is ignored from now on, and write stages still waiting fail with a
+   * {@link java.util.concurrent.CancellationException}. Not called when the stream ended before
+   * its first message (no processor was made).
    */
   default void onClose(ExchangeOutcome outcome) {}
 }

@@ -103,7 +103,9 @@ public record ExtProcConfig(
 
   /**
    * Returns the most bytes the engine holds for one stream: one inbound message plus pending
-   * output plus one chunk of overshoot. This, not the body size, bounds a stream's memory.
+   * output plus one chunk of overshoot. This, not the body size, bounds a stream's memory (in
+   * STREAMED, BUFFERED and BUFFERED_PARTIAL one reply may in addition carry up to {@link
+   * #maxBodyMessageBytes} the processor wrote for a single message).
    */
   public long maxBytesHeldPerStream() {
     return (long) maxInboundMessageBytes + maxPendingOutputBytes + maxChunkBytes;

@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
  *     .build();
  * Server server = NettyServerBuilder.forPort(9001)
  *     .maxInboundMessageSize(service.config().maxInboundMessageBytes())
+ *     .flowControlWindow(1024 * 1024) // fixed: no BDP auto-tuning, windows bound memory
  *     .addService(service)
  *     .build().start();
  * }</pre>

@@ -66,8 +66,9 @@ public interface MessageContext {
    * and only when the server is configured to say Envoy allows overrides. Envoy takes both body
    * modes literally and applies the merged mode to both directions; the engine tracks the same.
    *
-   * @throws IllegalStateException outside {@code onHeaders}, when overrides are not enabled, or
-   *     when a direction is in FULL_DUPLEX_STREAMED (Envoy ignores overrides then)
+   * @throws IllegalStateException outside {@code onHeaders}, when overrides are not enabled, when
+   *     a direction is in FULL_DUPLEX_STREAMED, or when Envoy announced
+   *     {@code send_body_without_waiting_for_header_response} (Envoy ignores overrides then)
    */
   void overrideMode(ProcessingMode mode);
 

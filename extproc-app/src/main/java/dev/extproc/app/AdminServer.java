@@ -61,7 +61,7 @@ final class AdminServer {
     if (!exactGet(exchange, "/healthz")) {
       return;
     }
-    respond(exchange, draining ? 503 : 200, "text/plain; charset=utf-8", draining ? "draining\n" : "ok\n");
+    respond(exchange, draining ? 503 : 200, "text/plain; charset=utf-8", draining ? "draining" : "ok");
   }
 
   private void stats(HttpExchange exchange) throws IOException {

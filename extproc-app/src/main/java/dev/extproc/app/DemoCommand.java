@@ -1,6 +1,5 @@
 package dev.extproc.app;
 
-import dev.extproc.stack.EnvoyNotFoundException;
 import dev.extproc.stack.ExtProcFilterStats;
 import dev.extproc.stack.LocalStack;
 import dev.extproc.stack.ProcessFailedException;
@@ -30,24 +29,64 @@ final class DemoCommand implements Callable<Integer> {
       description = "Request body size of each check (default: ${DEFAULT-VALUE}).")
   int bodySize;
 
+  @Option(names = "--bench", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "After the checks, run the seed benchmark scenario at default scale (10 x 70.4 MiB per route; "
+          + "minutes) and print where its report is (default: on; --no-bench skips it).")
+  boolean bench;
+
   @Option(names = "--request-timeout", defaultValue = "PT60S", paramLabel = "DURATION",
       description = "Timeout of each request, ISO-8601 (default: ${DEFAULT-VALUE}).")
   Duration requestTimeout;
 
-  private final PrintStream out = System.out;
+  private final PrintStream out;
+  private final java.util.List<Long> lastStackPids = new java.util.ArrayList<>();
+
+  DemoCommand() {
+    this(System.out);
+  }
+
+  /** A demo that prints its report to {@code out} (tests capture it). */
+  DemoCommand(PrintStream out) {
+    this.out = out;
+  }
+
+  /** The pids of the last stack's processes (Envoy, ext_proc server, echo), for tests. */
+  java.util.List<Long> lastStackPids() {
+    return java.util.List.copyOf(lastStackPids);
+  }
 
   @Override
   public Integer call() {
-    ProjectRoot root = ProjectRoot.find();
     LocalStack.Builder builder;
+    ProjectRoot root;
     try {
+      root = ProjectRoot.find();
       builder = stackOptions.builder(root);
-    } catch (EnvoyNotFoundException e) {
+    } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
       System.err.println("extproc demo: " + e.getMessage());
       return 2;
     }
     out.println("extproc demo: starting the echo backend, the ext_proc server and Envoy on 127.0.0.1 ...");
+    int code = checks(builder);
+    if (code == 0 && bench) {
+      out.println();
+      out.println("extproc demo: the seed's memory experiment at full scale (extproc bench --scenario seed; takes minutes) ...");
+      try {
+        code = BenchCommand.seedAtDefaultScale(root, out);
+      } catch (Exception e) {
+        System.err.println("extproc demo: the benchmark failed: " + e);
+        code = 1;
+      }
+    }
+    return code;
+  }
+
+  private int checks(LocalStack.Builder builder) {
     try (LocalStack stack = builder.build()) {
+      lastStackPids.clear();
+      lastStackPids.add(stack.envoyPid());
+      stack.extProcPid().ifPresent(lastStackPids::add);
+      stack.echoPid().ifPresent(lastStackPids::add);
       boolean ok = runChecks(stack);
       if (!ok) {
         stack.keepLogDir();
@@ -60,6 +99,7 @@ final class DemoCommand implements Callable<Integer> {
       return ok ? 0 : 1;
     } catch (ProcessFailedException e) {
       System.err.println("extproc demo: the stack did not start: " + e.getMessage());
+      StackOptions.printPortHint(e, System.err);
       return 1;
     }
   }

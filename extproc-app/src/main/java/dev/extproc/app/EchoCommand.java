@@ -3,22 +3,14 @@ package dev.extproc.app;
 import dev.extproc.echo.EchoEffect;
 import dev.extproc.echo.EchoMode;
 import dev.extproc.echo.EchoServer;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Properties;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -50,28 +42,31 @@ final class EchoCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-content-length",
-      defaultValue = "104857600",
-      paramLabel = "BYTES",
-      description = "Largest body in --aggregate mode (default: ${DEFAULT-VALUE} = 100 MiB).")
+      defaultValue = "100MiB",
+      converter = Sizes.IntBytes.class,
+      paramLabel = "SIZE",
+      description = "Largest body in --aggregate mode, e.g. 104857600 or 100MiB (default: ${DEFAULT-VALUE}, the seed's).")
   int maxContentLength;
 
   @Option(
       names = "--delay-headers",
       paramLabel = "DURATION",
-      converter = DurationConverter.class,
+      converter = Sizes.Durations.class,
       description = "Fault: delay each response's headers, e.g. 250ms, 2s.")
   Duration delayHeaders;
 
   @Option(
       names = "--throttle-bytes-per-second",
-      paramLabel = "N",
-      description = "Fault: echo each body no faster than N bytes/s.")
+      paramLabel = "SIZE",
+      converter = LongBytes.class,
+      description = "Fault: echo each body no faster than SIZE bytes per second, e.g. 64KiB.")
   Long throttleBytesPerSecond;
 
   @Option(
       names = "--reset-after-bytes",
-      paramLabel = "N",
-      description = "Fault: reset each exchange after N echoed body bytes (HTTP/1.1: close; HTTP/2: RST_STREAM).")
+      paramLabel = "SIZE",
+      converter = LongBytes.class,
+      description = "Fault: reset each exchange after SIZE echoed body bytes (HTTP/1.1: close; HTTP/2: RST_STREAM).")
   Long resetAfterBytes;
 
   @Option(names = "--io-threads", paramLabel = "N", description = "Event loop threads (default: number of processors).")
@@ -110,9 +105,9 @@ final class EchoCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(shutdown);
     if (readyFile != null) {
       try {
-        writeReadyFile(readyFile, boundPort);
-      } catch (IOException e) {
-        System.err.println("extproc echo: cannot write --ready-file " + readyFile + ": " + e.getMessage());
+        ReadyFile.write(readyFile, Map.of("http.port", Integer.toString(boundPort)));
+      } catch (UncheckedIOException e) {
+        System.err.println("extproc echo: " + e.getMessage());
         Runtime.getRuntime().removeShutdownHook(shutdown);
         server.close();
         return 1;
@@ -157,52 +152,15 @@ final class EchoCommand implements Callable<Integer> {
     return builder.build();
   }
 
-  private static void writeReadyFile(Path path, int port) throws IOException {
-    Properties properties = new Properties();
-    properties.setProperty("http.port", Integer.toString(port));
-    properties.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
-    Path absolute = path.toAbsolutePath();
-    Path tmp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
-    try (OutputStream out = Files.newOutputStream(tmp)) {
-      properties.store(out, "extproc echo");
-    }
-    Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  /** Parses {@code 250ms}, {@code 2s}, {@code 1m}, {@code 500us}, {@code 0} or ISO-8601 {@code PT2S}. */
-  static final class DurationConverter implements ITypeConverter<Duration> {
-    private static final Pattern SIMPLE = Pattern.compile("(\\d+)\\s*(ns|us|ms|s|m|h)?");
-
+  /** picocli converter to a long byte count ({@code 65536}, {@code 64KiB}, {@code 1MiB}). */
+  static final class LongBytes implements ITypeConverter<Long> {
     @Override
-    public Duration convert(String value) {
-      Matcher m = SIMPLE.matcher(value.trim().toLowerCase(Locale.ROOT));
-      if (m.matches()) {
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? (n == 0 ? "ms" : "") : m.group(2);
-        switch (unit) {
-          case "ns":
-            return Duration.ofNanos(n);
-          case "us":
-            return Duration.ofNanos(n * 1000);
-          case "ms":
-            return Duration.ofMillis(n);
-          case "s":
-            return Duration.ofSeconds(n);
-          case "m":
-            return Duration.ofMinutes(n);
-          case "h":
-            return Duration.ofHours(n);
-          default:
-            break;
-        }
-      } else {
-        try {
-          return Duration.parse(value.trim());
-        } catch (DateTimeParseException e) {
-          // fall through to the message below
-        }
+    public Long convert(String value) {
+      try {
+        return Sizes.parseBytes(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
       }
-      throw new TypeConversionException(value + " (expected: a duration like 250ms, 2s, 1m or PT2S)");
     }
   }
 }

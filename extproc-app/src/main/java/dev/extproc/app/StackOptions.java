@@ -40,6 +40,14 @@ final class StackOptions {
       description = "Extra argument for the echo backend (repeatable), e.g. --echo-arg=--aggregate.")
   List<String> echoArgs = new ArrayList<>();
 
+  /** After a failed start: if a port was taken, suggests --ephemeral-ports. */
+  static void printPortHint(RuntimeException failure, java.io.PrintStream err) {
+    String message = String.valueOf(failure.getMessage());
+    if (message.contains("Address already in use") || message.contains("cannot bind")) {
+      err.println("hint: a port is taken (another stack on the seed's ports?); --ephemeral-ports picks free ones");
+    }
+  }
+
   /** Finds (or installs, with scripts/install-envoy.sh) the pinned Envoy and prepares the stack. */
   LocalStack.Builder builder(ProjectRoot root) {
     EnvoyInstallation envoy = EnvoyInstallation.locateOrInstall(root);

@@ -1,6 +1,5 @@
 package dev.extproc.app;
 
-import dev.extproc.stack.EnvoyNotFoundException;
 import dev.extproc.stack.LocalStack;
 import dev.extproc.stack.ManagedProcess;
 import dev.extproc.stack.ProcessFailedException;
@@ -25,11 +24,10 @@ final class UpCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ProjectRoot root = ProjectRoot.find();
     LocalStack.Builder builder;
     try {
-      builder = stackOptions.builder(root);
-    } catch (EnvoyNotFoundException e) {
+      builder = stackOptions.builder(ProjectRoot.find());
+    } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
       System.err.println("extproc up: " + e.getMessage());
       return 2;
     }
@@ -38,6 +36,7 @@ final class UpCommand implements Callable<Integer> {
       stack = builder.build();
     } catch (ProcessFailedException e) {
       System.err.println("extproc up: the stack did not start: " + e.getMessage());
+      StackOptions.printPortHint(e, System.err);
       return 1;
     }
     java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();

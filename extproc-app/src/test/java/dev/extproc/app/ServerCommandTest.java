@@ -60,7 +60,7 @@ class ServerCommandTest {
           .isEqualTo(ServingStatus.SERVING);
       HttpResponse<String> health = get(server.adminPort(), "/healthz");
       assertThat(health.statusCode()).isEqualTo(200);
-      assertThat(health.body()).isEqualTo("ok\n");
+      assertThat(health.body()).isEqualTo("ok");
       await().atMost(TIMEOUT).until(() -> get(server.adminPort(), "/stats").body().contains("\"streams_completed\":1,"));
       String stats = get(server.adminPort(), "/stats").body();
       assertThat(stats).startsWith("{\"active_streams\":0,").contains("\"messages_received\":1,")
@@ -136,6 +136,63 @@ class ServerCommandTest {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void sigtermCancelsStreamsStillOpenWhenTheGraceRunsOut(@TempDir Path dir) throws Exception {
+    Path ready = dir.resolve("server.ready");
+    Path log = dir.resolve("server.log");
+    Process process = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        "dev.extproc.app.ExtProcMain", "server", "--port", "0", "--admin-port", "0",
+        "--shutdown-grace", "1s", "--ready-file", ready.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+    ManagedChannel channel = null;
+    try {
+      await().atMost(TIMEOUT).until(() -> Files.exists(ready) || !process.isAlive());
+      assertThat(process.isAlive()).as("server exited early: %s", readLog(log)).isTrue();
+      Properties properties = new Properties();
+      try (var in = Files.newBufferedReader(ready)) {
+        properties.load(in);
+      }
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(properties.getProperty("grpc.port")))
+          .usePlaintext().build();
+      Stream stream = Stream.open(channel);
+      stream.send(headers(false));
+      assertThat(stream.next().hasRequestHeaders()).isTrue();
+
+      process.destroy(); // SIGTERM; the stream never ends by itself
+      assertThat(stream.status.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS).isOk()).isFalse();
+      assertThat(process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).as("server still running after its grace").isTrue();
+      assertThat(readLog(log)).contains("grace PT1S over: cancelling 1 streams still open").contains("stopped");
+    } finally {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void optionsMapOntoTheEngineConfiguration() {
+    ServerCommand command = new ServerCommand();
+    new picocli.CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(
+        "--request-body-mode", "full_duplex_streamed", "--response-body-mode", "BUFFERED",
+        "--max-chunk-bytes", "16KiB", "--max-body-message-bytes", "8MiB", "--max-pending-output-bytes", "256k",
+        "--mode-override-allowed", "--on-processor-error", "immediate-500");
+    ExtProcConfig config = command.config();
+    assertThat(config.defaultMode().getRequestBodyMode()).isEqualTo(BodySendMode.FULL_DUPLEX_STREAMED);
+    assertThat(config.defaultMode().getResponseBodyMode()).isEqualTo(BodySendMode.BUFFERED);
+    assertThat(config.maxChunkBytes()).isEqualTo(16 * 1024);
+    assertThat(config.maxBodyMessageBytes()).isEqualTo(8 * 1024 * 1024);
+    assertThat(config.maxPendingOutputBytes()).isEqualTo(256 * 1024);
+    assertThat(config.maxInboundMessageBytes()).isEqualTo(9 * 1024 * 1024);
+    assertThat(config.modeOverrideAllowed()).isTrue();
+    assertThat(config.processorErrorPolicy()).isEqualTo(ExtProcConfig.ProcessorErrorPolicy.IMMEDIATE_500);
   }
 
   private static String readLog(Path log) throws IOException {

@@ -74,6 +74,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Map<String, Struct> attributes = Map.of();
   private Metadata metadataContext = Metadata.getDefaultInstance();
   private boolean firstMessageSeen;
+  /** Envoy sends bodies before the header reply (and then ignores mode_override). */
+  private volatile boolean bodyWithoutWaiting;
   private boolean busy;
   private boolean requested;
   private boolean halfClosed;
@@ -82,6 +84,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private Struct pendingMetadata;
 
   private long inboundHeld;
+  /** The body chunk being processed, so that writing it back is not counted twice. */
+  private ByteString inboundChunk;
   private long heldReported;
   private long peakHeld;
   private long messagesIn;
@@ -191,6 +195,8 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       initialResponseMode = BodyMode.fromProto(mode.getResponseBodyMode());
       request.mode = initialRequestMode;
       response.mode = initialResponseMode;
+      bodyWithoutWaiting = message.hasProtocolConfig()
+          && message.getProtocolConfig().getSendBodyWithoutWaitingForHeaderResponse();
       attributes = Map.copyOf(message.getAttributesMap());
       metadataContext = message.getMetadataContext();
       try {
@@ -290,12 +296,16 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
               + " (rule: one body message in BUFFERED and BUFFERED_PARTIAL)");
       return;
     }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
+    }
     side.bodySeen = true;
     side.started = true;
     ByteString chunk = message.getBody();
     boolean endOfStream = message.getEndOfStream();
     bodyBytesIn += chunk.size();
     inboundHeld = chunk.size();
+    inboundChunk = chunk;
     updateHeld();
     BodyMode bodyMode = side.mode;
     boolean buffered = bodyMode == BodyMode.BUFFERED || bodyMode == BodyMode.BUFFERED_PARTIAL;
@@ -332,7 +342,11 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
               + " end_of_stream in a direction)");
       return;
     }
+    if (!side.headersSeen) {
+      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
+    }
     side.trailersSeen = true;
+    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before the trailers reply
     side.started = true;
     side.complete = false; // owed: the trailers reply
     HttpHeaders trailers = HttpHeaders.of(message.getTrailers());
@@ -387,6 +401,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
   private void eventDone() {
     busy = false;
     inboundHeld = 0;
+    inboundChunk = null;
     schedulePump();
   }
 
@@ -751,6 +766,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     request.dropOutput();
     response.dropOutput();
     inboundHeld = 0;
+    inboundChunk = null;
     updateHeld();
     cancelWriteWaiters();
     stats.activeStreams.decrementAndGet();
@@ -796,6 +812,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
 
   private void updateHeld() {
     long held = inboundHeld + outboundBytes + request.pending.size() + response.pending.size();
+    if (inboundChunk != null && (request.pending.isExactly(inboundChunk) || response.pending.isExactly(inboundChunk))) {
+      held -= inboundChunk.size(); // the chunk written back is the same bytes, held once
+    }
     if (held != heldReported) {
       stats.bytesHeld.addAndGet(held - heldReported);
       heldReported = held;
@@ -1063,6 +1082,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       if (side.target != Target.HEADERS) {
         throw new IllegalStateException("overrideMode outside onHeaders: Envoy honours mode_override"
             + " only in a headers reply");
+      }
+      if (bodyWithoutWaiting) {
+        throw new IllegalStateException("overrideMode with send_body_without_waiting_for_header_response:"
+            + " Envoy ignores mode_override then");
       }
       if (request.mode == BodyMode.FULL_DUPLEX_STREAMED || response.mode == BodyMode.FULL_DUPLEX_STREAMED) {
         throw new IllegalStateException("overrideMode while a direction is FULL_DUPLEX_STREAMED: Envoy"

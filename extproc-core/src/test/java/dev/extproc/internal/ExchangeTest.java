@@ -632,6 +632,47 @@ class ExchangeTest {
     }
   }
 
+  @Test
+  void modeOverrideIsRefusedWhenEnvoySendsBodiesWithoutWaitingForTheHeaderReply() throws Exception {
+    List<String> errors = new CopyOnWriteArrayList<>();
+    ExchangeProcessor override = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+        try {
+          ctx.overrideMode(ProcessingMode.newBuilder().setRequestBodyMode(BodySendMode.BUFFERED).build());
+        } catch (IllegalStateException e) {
+          errors.add(e.getMessage());
+        }
+        return Processing.done();
+      }
+    };
+    try (TestEnvoy envoy = new TestEnvoy(exchange -> override, CONFIG.withModeOverrideAllowed(true))) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE).toBuilder()
+          .setSendBodyWithoutWaitingForHeaderResponse(true).build(), false));
+      assertThat(stream.next().hasModeOverride()).isFalse();
+      assertThat(errors).singleElement().asString().contains("send_body_without_waiting_for_header_response");
+      stream.cancel();
+    }
+  }
+
+  @Test
+  void fullDuplexWithHeadersSkippedStreamsFromTheFirstBodyMessage() throws Exception {
+    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
+      TestEnvoy.Stream stream = envoy.open();
+      stream.send(ProcessingRequest.newBuilder(responseBody(ByteString.copyFromUtf8("abc"), false))
+          .setProtocolConfig(modes(BodySendMode.NONE, BodySendMode.FULL_DUPLEX_STREAMED)).build());
+      stream.send(responseBody(ByteString.EMPTY, true));
+      StreamedBodyResponse first = stream.next().getResponseBody().getResponse().getBodyMutation().getStreamedResponse();
+      assertThat(first.getBody().toStringUtf8()).isEqualTo("abc");
+      ProcessingResponse last = first.getEndOfStream() ? null : stream.next();
+      if (last != null) {
+        assertThat(last.getResponseBody().getResponse().getBodyMutation().getStreamedResponse().getEndOfStream()).isTrue();
+      }
+      stream.cancel();
+    }
+  }
+
   private static void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
     try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
       TestEnvoy.Stream bystander = envoy.open();

@@ -62,6 +62,8 @@ final class EchoExchange<T> {
   private boolean endReceived;
   private T trailers;
   private long echoedBytes;
+  /** The time the throttled body started at the configured rate; -1 before the first slice. */
+  private long throttleStartNanos = -1;
   private Future<?> timer;
 
   EchoExchange(Transport<T> transport, EffectPlan effects) {
@@ -187,9 +189,17 @@ final class EchoExchange<T> {
       return;
     }
     if (effects.throttleBytesPerSecond() > 0 && state == State.STREAMING) {
-      state = State.THROTTLED;
-      long waitNanos = n * 1_000_000_000L / effects.throttleBytesPerSecond();
-      timer = transport.executor().schedule(this::throttleElapsed, waitNanos, TimeUnit.NANOSECONDS);
+      // Pace against the start of the body, not slice by slice, so that the time spent waiting
+      // for the client's bytes counts towards the rate instead of slowing it down further.
+      long now = transport.executor().ticker().nanoTime();
+      if (throttleStartNanos < 0) {
+        throttleStartNanos = now;
+      }
+      long dueNanos = throttleStartNanos + echoedBytes * 1_000_000_000L / effects.throttleBytesPerSecond();
+      if (dueNanos > now) {
+        state = State.THROTTLED;
+        timer = transport.executor().schedule(this::throttleElapsed, dueNanos - now, TimeUnit.NANOSECONDS);
+      }
     }
   }
 

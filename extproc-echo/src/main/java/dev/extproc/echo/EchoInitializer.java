@@ -7,7 +7,8 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * Assembles the pipeline of an accepted connection: a {@link ProtocolDetector} that looks at the
- * first bytes and then installs either the HTTP/1.1 or the HTTP/2 echo pipeline.
+ * first bytes and then installs either the HTTP/1.1 or the HTTP/2 echo pipeline in its place, and
+ * a {@link ConnectionErrorHandler} that stays last.
  */
 final class EchoInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -21,6 +22,8 @@ final class EchoInitializer extends ChannelInitializer<SocketChannel> {
 
   @Override
   protected void initChannel(SocketChannel ch) {
-    ch.pipeline().addLast("detector", new ProtocolDetector(mode, effects));
+    ch.pipeline()
+        .addLast("detector", new ProtocolDetector(mode, effects))
+        .addLast("errors", ConnectionErrorHandler.INSTANCE);
   }
 }

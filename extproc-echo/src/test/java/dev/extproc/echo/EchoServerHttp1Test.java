@@ -4,7 +4,17 @@ import static dev.extproc.echo.TestBodies.KIB;
 import static dev.extproc.echo.TestBodies.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -121,6 +131,68 @@ class EchoServerHttp1Test {
       assertThat(second).isEqualTo(java.util.Arrays.copyOfRange(body, half, body.length));
       assertThat(reader.read(new byte[1], 0, 1)).isEqualTo(-1);
       assertThat(reader.trailers()).containsEntry("x-checksum", "abc123");
+    }
+  }
+
+  @Test
+  void clientThatDoesNotRead_stopsTheServerReading_thenTheWholeBodyIsEchoedWhenItReads() throws Exception {
+    long size = 128L * MIB;
+    byte[] block = TestBodies.body(MIB);
+    AtomicLong written = new AtomicLong();
+    try (Http1TestClient client = new Http1TestClient(port)) {
+      client.writeHead("POST", "/slow-reader", Map.of("content-length", Long.toString(size)));
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  for (long off = 0; off < size; off += block.length) {
+                    client.out().write(block);
+                    written.addAndGet(block.length);
+                  }
+                  client.out().flush();
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+      // Nothing reads the response: the server must stop reading the request, so the writer stalls
+      // with at most the socket buffers and one read in flight, far below the body size.
+      long[] previous = {-1};
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(300))
+          .until(
+              () -> {
+                long now = written.get();
+                boolean stalled = now == previous[0];
+                previous[0] = now;
+                return stalled;
+              });
+      assertThat(written.get()).isLessThan(64L * MIB);
+      assertThat(writer).isNotDone();
+
+      Http1TestClient.Response response = client.readResponse();
+      writer.get(30, TimeUnit.SECONDS);
+
+      MessageDigest expected = TestBodies.sha256();
+      for (long off = 0; off < size; off += block.length) {
+        expected.update(block);
+      }
+      assertThat(response.bodyBytes()).isEqualTo(size);
+      assertThat(response.sha256()).isEqualTo(HexFormat.of().formatHex(expected.digest()));
+    }
+  }
+
+  @Test
+  void clientAbortingMidBody_leavesTheServerServing() throws Exception {
+    byte[] body = TestBodies.body(MIB);
+    try (Http1TestClient client = new Http1TestClient(port)) {
+      client.writeHead("POST", "/abort", Map.of("content-length", Integer.toString(2 * MIB)));
+      client.out().write(body);
+      client.out().flush();
+      client.readHead();
+    } // closed with half the body sent and most of the echo unread
+    try (Http1TestClient client = new Http1TestClient(port)) {
+      assertThat(client.post("/after", body, true).sha256()).isEqualTo(TestBodies.sha256(body));
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.extproc.echo;
 
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -31,7 +32,8 @@ final class Http1TestClient implements AutoCloseable {
     socket = new Socket();
     socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
     socket.setSoTimeout(30_000);
-    out = socket.getOutputStream();
+    socket.setTcpNoDelay(true);
+    out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
     in = new BufferedInputStream(socket.getInputStream());
   }
 

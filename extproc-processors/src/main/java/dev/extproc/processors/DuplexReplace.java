@@ -11,7 +11,7 @@ public enum DuplexReplace {
   AFTER_END("after-end"),
   /**
    * Start streaming the replacement with the first incoming chunk, consuming the incoming body
-   * alongside: each incoming chunk releases at least 64 KiB (or its own size) of the replacement,
+   * alongside: each incoming chunk releases max(64 KiB, 1.25 x its size) of the replacement,
    * and the rest follows at the end.
    */
   EAGER("eager");

@@ -74,10 +74,10 @@ final class ReplaceProcessor implements ExchangeProcessor {
     BodyMode mode = ctx.bodyMode();
     switch (mode) {
       case STREAMED:
-        return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, Math.max(chunk.size(), owner.chunkBytes()))));
+        return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, quota(chunk))));
       case FULL_DUPLEX_STREAMED:
         if (owner.duplexReplace() == DuplexReplace.EAGER) {
-          return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, Math.max(chunk.size(), owner.chunkBytes()))));
+          return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, quota(chunk))));
         }
         return guard(ctx, r, r.open());
       case BUFFERED:
@@ -121,6 +121,15 @@ final class ReplaceProcessor implements ExchangeProcessor {
     for (Replacement r : replacements.values()) {
       r.close();
     }
+  }
+
+  /**
+   * Returns how much of the replacement one incoming chunk releases: at least a piece, and a
+   * quarter more than the chunk, so a replacement up to 1.25 times the input is out before the
+   * input ends instead of piling up for the last reply (Envoy's STREAMED chunks are often 1 MiB).
+   */
+  private long quota(ByteString chunk) {
+    return Math.max(owner.chunkBytes(), chunk.size() + chunk.size() / 4L);
   }
 
   private void checkFitsOneReply(Replacement r, long bytes, String where) {

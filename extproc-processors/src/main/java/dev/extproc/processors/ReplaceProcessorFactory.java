@@ -24,8 +24,8 @@ import java.util.function.LongSupplier;
  *
  * <ul>
  *   <li><b>STREAMED</b>: each incoming chunk is dropped and its reply carries the next slice of
- *       the replacement, {@code max(chunk length, chunkBytes)} bytes, so a longer replacement is
- *       mostly out before the end; the remainder goes with the reply to the last message (it must
+ *       the replacement, {@code max(chunkBytes, 1.25 x chunk length)} bytes, so a replacement up
+ *       to 1.25 times the input is out before the end; the remainder goes with the reply to the last message (it must
  *       fit in {@code maxReplyBytes}, else the exchange fails with a clear error). A shorter
  *       replacement, once out, leaves the remaining chunks cleared. Unlike the seed, nothing is
  *       truncated.

@@ -114,6 +114,22 @@ class ReplaceProcessorTest {
   }
 
   @Test
+  void streamed_largeChunks_releaseAQuarterMore_soALongerReplacementIsOutBeforeTheEnd() throws Exception {
+    ByteString replacement = Bodies.body(4_700_000, 30);
+    ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", replacement)).build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    // Envoy's STREAMED chunks are often 1 MiB: 4 of them release 4 x 1.25 MiB >= 4.7 MB.
+    TestExchange.Result up =
+        exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(4 << 20, 31), 1 << 20));
+    exchange.close(ExchangeOutcome.COMPLETED);
+
+    assertThat(up.tail().size()).isZero();
+    assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo((1 << 20) + (1 << 18)));
+    assertThat(up.body()).isEqualTo(replacement);
+  }
+
+  @Test
   void fullDuplex_writesPiecesOfAtMost64KiB() throws Exception {
     ReplaceProcessorFactory replace =
         ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", Bodies.body(1_000_000, 22))).build();
