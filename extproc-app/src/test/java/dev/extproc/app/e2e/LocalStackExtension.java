@@ -74,7 +74,9 @@ final class LocalStackExtension
     E2eStack stack = stack(context);
     if (context.getExecutionException().isPresent()) {
       LocalStack failed = stack.stack();
-      System.err.println(context.getDisplayName() + " failed; Envoy log tail:\n" + failed.envoyProcess().logTail(30)
+      failed.keepLogDir();
+      System.err.println(context.getDisplayName() + " failed; stack logs kept in " + failed.logDir()
+          + "; Envoy log tail:\n" + failed.envoyProcess().logTail(30)
           + failed.extProcProcess().map(p -> "\next_proc server log tail:\n" + p.logTail(30)).orElse(""));
     }
     ensureExtProcServerRunning(stack);
