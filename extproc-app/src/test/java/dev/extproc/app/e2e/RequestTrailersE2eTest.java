@@ -3,7 +3,6 @@ package dev.extproc.app.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.extproc.BodyMode;
-import dev.extproc.stack.EnvoyEndpoints;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
@@ -15,14 +14,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Request trailers (HTTP/2, and HTTP/1.1 chunked) go through the processor and reach the upstream:
- * the stack speaks
- * HTTP/2 to the echo backend (HTTP/1.1 upstreams drop trailers unless enabled), which answers with
- * the request's trailers as response trailers; those come back through the processor too. Where
- * the route's trailer mode is SEND, Envoy holds each trailer block until the processor answered
- * it, so a trailer the client gets back has passed the processor twice.
+ * the echo backend (behind the stack's HTTP/1.1 cluster, as in the seed) answers with the
+ * request's trailers as response trailers, which come back through the processor too. Where the
+ * route's trailer mode is SEND, Envoy holds each trailer block until the processor answered it,
+ * so a trailer the client gets back has passed the processor twice.
  */
 @ExtendWith(LocalStackExtension.class)
-@StackConfig(echoProtocol = EnvoyEndpoints.UpstreamProtocol.HTTP2)
 class RequestTrailersE2eTest {
 
   static final Map<String, String> TRAILERS = Map.of("x-checksum", "abc123", "x-trailer-two", "2");
