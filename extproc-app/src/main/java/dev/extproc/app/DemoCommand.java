@@ -29,6 +29,11 @@ final class DemoCommand implements Callable<Integer> {
       description = "Request body size of each check (default: ${DEFAULT-VALUE}).")
   int bodySize;
 
+  @Option(names = "--bench", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "After the checks, run the seed benchmark scenario at default scale (10 x 70.4 MiB per route; "
+          + "minutes) and print where its report is (default: on; --no-bench skips it).")
+  boolean bench;
+
   @Option(names = "--request-timeout", defaultValue = "PT60S", paramLabel = "DURATION",
       description = "Timeout of each request, ISO-8601 (default: ${DEFAULT-VALUE}).")
   Duration requestTimeout;
@@ -53,13 +58,30 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     LocalStack.Builder builder;
+    ProjectRoot root;
     try {
-      builder = stackOptions.builder(ProjectRoot.find());
+      root = ProjectRoot.find();
+      builder = stackOptions.builder(root);
     } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
       System.err.println("extproc demo: " + e.getMessage());
       return 2;
     }
     out.println("extproc demo: starting the echo backend, the ext_proc server and Envoy on 127.0.0.1 ...");
+    int code = checks(builder);
+    if (code == 0 && bench) {
+      out.println();
+      out.println("extproc demo: the seed's memory experiment at full scale (extproc bench --scenario seed; takes minutes) ...");
+      try {
+        code = BenchCommand.seedAtDefaultScale(root, out);
+      } catch (Exception e) {
+        System.err.println("extproc demo: the benchmark failed: " + e);
+        code = 1;
+      }
+    }
+    return code;
+  }
+
+  private int checks(LocalStack.Builder builder) {
     try (LocalStack stack = builder.build()) {
       lastStackPids.clear();
       lastStackPids.add(stack.envoyPid());

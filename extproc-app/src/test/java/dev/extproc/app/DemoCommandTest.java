@@ -20,7 +20,7 @@ class DemoCommandTest {
   void demoOnEphemeralPorts_passesEveryCheck_andLeavesNoProcess() {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     DemoCommand demo = new DemoCommand(new PrintStream(captured, true, StandardCharsets.UTF_8));
-    int code = new picocli.CommandLine(demo).execute("--ephemeral-ports", "--log-dir", logDir.toString());
+    int code = new picocli.CommandLine(demo).execute("--ephemeral-ports", "--log-dir", logDir.toString(), "--no-bench");
     String output = captured.toString(StandardCharsets.UTF_8);
 
     assertThat(code).as(output).isZero();

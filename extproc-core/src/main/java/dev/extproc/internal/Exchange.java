@@ -346,6 +346,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       side.headerReplySent = true; // header mode SKIP: no header reply to wait for
     }
     side.trailersSeen = true;
+    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before the trailers reply
     side.started = true;
     side.complete = false; // owed: the trailers reply
     HttpHeaders trailers = HttpHeaders.of(message.getTrailers());

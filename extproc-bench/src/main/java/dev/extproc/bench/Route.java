@@ -1,0 +1,86 @@
+package dev.extproc.bench;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A route the benchmark loads: one of the ext_proc listener's paths, or the baseline listener (same echo,
+ * no ext_proc filter), which every ratio is taken against.
+ *
+ * @param name the name in reports: the path ({@code /streamed}) or {@code baseline}
+ * @param path the request path
+ * @param baseline whether it goes to the baseline listener
+ * @param bodyMode the ext_proc body mode of the route ({@code NONE} for the baseline)
+ */
+public record Route(String name, String path, boolean baseline, String bodyMode) {
+
+  /** {@code /streamed}: STREAMED both ways. */
+  public static final Route STREAMED = new Route("/streamed", "/streamed", false, "STREAMED");
+  /** {@code /full-duplex-streamed}: FULL_DUPLEX_STREAMED both ways. */
+  public static final Route FULL_DUPLEX_STREAMED =
+      new Route("/full-duplex-streamed", "/full-duplex-streamed", false, "FULL_DUPLEX_STREAMED");
+  /** {@code /buffered}: BUFFERED both ways (only when the body fits Envoy's buffer limit). */
+  public static final Route BUFFERED = new Route("/buffered", "/buffered", false, "BUFFERED");
+  /** {@code /buffered-partial}: BUFFERED_PARTIAL both ways. */
+  public static final Route BUFFERED_PARTIAL = new Route("/buffered-partial", "/buffered-partial", false, "BUFFERED_PARTIAL");
+  /** {@code /headers-only}: body mode NONE. */
+  public static final Route HEADERS_ONLY = new Route("/headers-only", "/headers-only", false, "NONE");
+  /** The baseline listener: the same echo without ext_proc (path {@code /streamed}, which it routes like any path). */
+  public static final Route BASELINE = new Route("baseline", "/streamed", true, "NONE");
+
+  /** The routes every scenario runs by default, in this order. */
+  public static final List<Route> DEFAULTS = List.of(STREAMED, FULL_DUPLEX_STREAMED, BUFFERED, BASELINE);
+
+  private static final List<Route> ALL = List.of(STREAMED, FULL_DUPLEX_STREAMED, BUFFERED, BUFFERED_PARTIAL, HEADERS_ONLY, BASELINE);
+
+  /** Validates. */
+  public Route {
+    requireNonNull(name, "name");
+    requireNonNull(path, "path");
+    requireNonNull(bodyMode, "bodyMode");
+  }
+
+  /** Returns whether requests on this route go through the ext_proc filter. */
+  public boolean usesExtProc() {
+    return !baseline;
+  }
+
+  /** Returns whether Envoy buffers the whole body on this route (so it must fit the buffer limit). */
+  public boolean buffersWholeBody() {
+    return bodyMode.equals("BUFFERED");
+  }
+
+  /**
+   * Parses a comma-separated list of route names ({@code /streamed,/full-duplex-streamed,/buffered,baseline};
+   * the leading slash is optional).
+   */
+  public static List<Route> parseList(String list) {
+    requireNonNull(list, "list");
+    List<Route> routes = new ArrayList<>();
+    for (String raw : list.split(",")) {
+      String name = raw.trim();
+      if (name.isEmpty()) {
+        continue;
+      }
+      Route found = ALL.stream()
+          .filter(r -> r.name.equals(name) || r.name.equals("/" + name))
+          .findFirst()
+          .orElseThrow(() -> new IllegalArgumentException("route: " + name + " (expected: one of "
+              + ALL.stream().map(Route::name).toList() + ")"));
+      if (!routes.contains(found)) {
+        routes.add(found);
+      }
+    }
+    if (routes.isEmpty()) {
+      throw new IllegalArgumentException("routes: '" + list + "' (expected: at least one route)");
+    }
+    return List.copyOf(routes);
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}
