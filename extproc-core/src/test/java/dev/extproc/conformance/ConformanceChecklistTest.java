@@ -674,4 +674,31 @@ class ConformanceChecklistTest {
       assertThat(result.client().body().utf8()).isEqualTo("stop");
     }
   }
+
+  // 16
+  @ParameterizedTest(name = "failure_mode_allow {0}")
+  @CsvSource({"false", "true"})
+  void requestMessageTimeout_andIgnoreError(boolean failureModeAllow) {
+    CompletableFuture<Void> never = new CompletableFuture<>();
+    ExchangeProcessor slow = new ExchangeProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+        return never;
+      }
+    };
+    try (Engine engine = Engine.start(exchange -> slow)) {
+      ExchangeResult result = engine.run(post(BodySendMode.STREAMED, BodySource.of("body"))
+          .messageTimeout(java.time.Duration.ofMillis(200)).failureModeAllow(failureModeAllow).build());
+
+      if (failureModeAllow) {
+        assertThat(result.status()).isEqualTo(200);
+        assertThat(result.upstream().body().utf8()).isEqualTo("body");
+      } else {
+        assertThat(result.status()).isEqualTo(504);
+      }
+      // Envoy closed the stream: the engine releases it although the processor's stage never completes.
+      engine.awaitIdle();
+      assertThat(engine.stats().streamsCancelled()).isEqualTo(1);
+    }
+  }
 }

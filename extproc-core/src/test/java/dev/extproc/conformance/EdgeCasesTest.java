@@ -110,4 +110,17 @@ class EdgeCasesTest {
       assertThat(result.upstream().body().digest()).isEqualTo(body.digest());
     }
   }
+
+  @ParameterizedTest(name = "{0} trailers {1}")
+  @CsvSource({"REQUEST, false", "REQUEST, true", "RESPONSE, false", "RESPONSE, true"})
+  void streamedWholeBodyArrivedBeforeHeaderReply_sentAsOneMessage(Direction direction, boolean trailers) {
+    BodySource body = BodySource.random(100_000, 14);
+    try (Engine engine = Engine.start(exchange -> new TestProcessors.XorProcessor())) {
+      ExchangeResult result = engine.run(exchange(direction, BodySendMode.STREAMED, body,
+          trailers ? Headers.of("x-t", "1") : null).chunkSize(4096).heldBeforeHeaderReply(Long.MAX_VALUE).build());
+
+      assertThat(result.sent()).filteredOn(m -> m.hasRequestBody() || m.hasResponseBody()).hasSize(1);
+      assertThat(processed(direction, result).body().digest()).isEqualTo(TestProcessors.xorDigest(body));
+    }
+  }
 }

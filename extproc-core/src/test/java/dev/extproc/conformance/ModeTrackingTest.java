@@ -72,6 +72,8 @@ class ModeTrackingTest {
           .responseBody(BodySource.of("def")).build());
       engine.awaitIdle();
 
+      awaitOnClose(outcomes);
+
       assertThat(outcomes).containsExactly(ExchangeOutcome.COMPLETED);
       assertThat(engine.stats().streamsCompleted()).isEqualTo(1);
       assertThat(engine.stats().streamsCancelled()).isZero();
@@ -92,6 +94,7 @@ class ModeTrackingTest {
       assertThat(result.sent()).singleElement().matches(ProcessingRequest::hasRequestHeaders);
       assertThat(result.upstream().body().utf8()).isEqualTo("abc");
       assertThat(result.client().body().utf8()).isEqualTo("def");
+      awaitOnClose(outcomes);
       assertThat(outcomes).as("events %s", events).containsExactly(ExchangeOutcome.COMPLETED);
     }
   }
@@ -108,6 +111,7 @@ class ModeTrackingTest {
       assertThat(result.upstream().body().utf8()).isEqualTo("abc");
       assertThat(result.client().body().bytes()).contains(TestProcessors.xor(ByteString.copyFromUtf8("def")));
       assertThat(events).contains("response body STREAMED");
+      awaitOnClose(outcomes);
       assertThat(outcomes).as("events %s", events).containsExactly(ExchangeOutcome.COMPLETED);
     }
   }
@@ -126,6 +130,7 @@ class ModeTrackingTest {
       assertThat(result.upstream().body().bytes()).contains(TestProcessors.xor(ByteString.copyFromUtf8("abc")));
       assertThat(result.client().body().bytes()).contains(TestProcessors.xor(ByteString.copyFromUtf8("def")));
       assertThat(events).contains("request body BUFFERED", "response body FULL_DUPLEX_STREAMED");
+      awaitOnClose(outcomes);
       assertThat(outcomes).as("events %s", events).containsExactly(ExchangeOutcome.COMPLETED);
     }
   }
@@ -141,6 +146,7 @@ class ModeTrackingTest {
       ProcessingRequest first = result.sent().stream().filter(ProcessingRequest::hasRequestBody).findFirst().orElseThrow();
       assertThat(first.getRequestBody().getBody().size()).isEqualTo(1024 * 1024);
       assertThat(result.upstream().body().digest()).isEqualTo(TestProcessors.xorDigest(body));
+      awaitOnClose(outcomes);
       assertThat(outcomes).containsExactly(ExchangeOutcome.COMPLETED);
     }
   }
@@ -157,5 +163,11 @@ class ModeTrackingTest {
       assertThat(result.upstream().headers().get("content-length")).isEqualTo(Long.toString(body.length()));
       assertThat(events).filteredOn(e -> e.startsWith("request body")).containsExactly("request body " + BodyMode.BUFFERED);
     }
+  }
+
+  /** Waits for onClose: a stream leaves activeStreams just before its processor's onClose runs. */
+  private static void awaitOnClose(java.util.List<?> recorded) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .pollInterval(java.time.Duration.ofMillis(5)).until(() -> !recorded.isEmpty());
   }
 }

@@ -184,4 +184,26 @@ class MoreScenariosTest {
       assertThat(engine.stats().streamsCompleted()).isEqualTo(16);
     }
   }
+
+  @Test
+  void attributesAndMetadataContext_reachTheProcessorThroughExchangeInfo() {
+    Struct attributes = Struct.newBuilder()
+        .putFields("request.path", Value.newBuilder().setStringValue("/upload").build()).build();
+    io.envoyproxy.envoy.config.core.v3.Metadata metadata = io.envoyproxy.envoy.config.core.v3.Metadata.newBuilder()
+        .putFilterMetadata("my.filter", attributes).build();
+    List<Object> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (Engine engine = Engine.start(exchange -> {
+      seen.add(exchange.attributes());
+      seen.add(exchange.metadataContext());
+      return new TestProcessors.XorProcessor();
+    })) {
+      ExchangeResult result = engine.run(Exchange.builder().requestAttributes(attributes).metadataContext(metadata)
+          .build());
+
+      assertThat(result.sent().get(0).getAttributesMap()).containsEntry("envoy.filters.http.ext_proc", attributes);
+      assertThat(result.sent().get(1).getAttributesMap()).isEmpty();
+      assertThat(result.sent()).allMatch(m -> m.getMetadataContext().equals(metadata));
+      assertThat(seen).containsExactly(java.util.Map.of("envoy.filters.http.ext_proc", attributes), metadata);
+    }
+  }
 }

@@ -238,6 +238,7 @@ class ProcessorBehaviourTest {
       }
       engine.awaitIdle();
       assertThat(engine.stats().immediateResponses()).isEqualTo(1);
+      awaitOnClose(closes);
       assertThat(closes).containsExactly(ExchangeOutcome.IMMEDIATE_RESPONSE);
     }
   }
@@ -295,6 +296,7 @@ class ProcessorBehaviourTest {
       assertThat(result.localReplyDetails()).hasValueSatisfying(d -> assertThat(d).startsWith("ext_proc_error_gRPC_error_13"));
       engine.awaitIdle();
       assertThat(engine.stats().streamsFailed()).isEqualTo(1);
+      awaitOnClose(closes);
       assertThat(closes).containsExactly(ExchangeOutcome.FAILED);
     }
   }
@@ -310,6 +312,7 @@ class ProcessorBehaviourTest {
       assertThat(result.immediateResponse()).as(result.summary()).isPresent();
       assertThat(result.status()).isEqualTo(500);
       engine.awaitIdle();
+      awaitOnClose(closes);
       assertThat(closes).hasSize(1);
     }
   }
@@ -346,8 +349,15 @@ class ProcessorBehaviourTest {
         raw.cancel();
       }
       engine.awaitIdle();
+      awaitOnClose(closes);
       assertThat(closes).containsExactly(ExchangeOutcome.CANCELLED);
       assertThat(engine.stats().streamsCancelled()).isEqualTo(1);
     }
+  }
+
+  /** Waits for onClose: a stream leaves activeStreams just before its processor's onClose runs. */
+  private static void awaitOnClose(java.util.List<?> recorded) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .pollInterval(java.time.Duration.ofMillis(5)).until(() -> !recorded.isEmpty());
   }
 }

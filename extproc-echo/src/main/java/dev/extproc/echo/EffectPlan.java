@@ -11,8 +11,6 @@ import java.util.List;
  */
 record EffectPlan(long headerDelayNanos, long throttleBytesPerSecond, long resetAfterBytes) {
 
-  static final EffectPlan NONE = new EffectPlan(0, 0, -1);
-
   /** Resolves {@code effects}, rejecting two effects of the same kind. */
   static EffectPlan of(List<EchoEffect> effects) {
     long delay = 0;

@@ -60,8 +60,7 @@ final class ProtocolDetector extends ByteToMessageDecoder {
   }
 
   private void installHttp1(ChannelPipeline pipeline) {
-    String name = "detector";
-    pipeline.addAfter(name, "http1-codec", new HttpServerCodec());
+    pipeline.addAfter("detector", "http1-codec", new HttpServerCodec());
     String last = "http1-codec";
     if (mode instanceof EchoMode.Aggregating aggregating) {
       pipeline.addAfter(last, "http1-aggregator", new HttpObjectAggregator(aggregating.maxContentLength()));

@@ -109,6 +109,36 @@ class EchoServerHttp2Test {
   }
 
   @Test
+  void clientThatDoesNotRead_isHeldByFlowControl_thenTheWholeBodyIsEchoedWhenItReads() throws Exception {
+    byte[] body = TestBodies.body(8 * MIB);
+    Http2TestClient.Stream stream = client.open("POST", "/slow-reader", false, false);
+    for (int off = 0; off < body.length; off += 16 * KIB) {
+      int len = Math.min(16 * KIB, body.length - off);
+      stream.write(body, off, len, off + len == body.length);
+    }
+    // The response is not read: the echo can write only the client's receive window, so it stops
+    // reading, returns no more window, and the client can send little more than the echo's
+    // 256 KiB stream window. The writes wait in the client.
+    long[] previous = {-1};
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(300))
+        .until(
+            () -> {
+              long now = client.socketBytesWritten();
+              boolean stalled = now == previous[0];
+              previous[0] = now;
+              return stalled;
+            });
+    assertThat(client.socketBytesWritten()).isLessThan(MIB);
+    assertThat(stream.response()).isNotDone();
+
+    stream.readResponse();
+
+    assertThat(stream.response().get(30, TimeUnit.SECONDS).sha256()).isEqualTo(TestBodies.sha256(body));
+  }
+
+  @Test
   void getHealthz_answersOk() throws Exception {
     Http2TestClient.Stream stream = client.open("GET", "/healthz", true);
 

@@ -1,11 +1,15 @@
 package dev.extproc.echo;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -36,6 +40,8 @@ final class Http2TestClient implements AutoCloseable {
   private final EventLoopGroup group =
       new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("h2-test-client"), NioIoHandler.newFactory());
   private final Channel connection;
+  /** Bytes the client wrote to its socket (frames of every stream, preface included). */
+  private final AtomicLong socketBytesWritten = new AtomicLong();
 
   Http2TestClient(int port) throws InterruptedException {
     connection =
@@ -47,6 +53,15 @@ final class Http2TestClient implements AutoCloseable {
                   @Override
                   protected void initChannel(Channel ch) {
                     ch.pipeline()
+                        .addLast(new ChannelOutboundHandlerAdapter() {
+                          @Override
+                          public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                            if (msg instanceof ByteBuf buf) {
+                              socketBytesWritten.addAndGet(buf.readableBytes());
+                            }
+                            ctx.write(msg, promise);
+                          }
+                        })
                         .addLast(Http2FrameCodecBuilder.forClient().build())
                         .addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                   }
@@ -58,9 +73,19 @@ final class Http2TestClient implements AutoCloseable {
 
   /** Opens a stream and sends the request headers; the body follows with {@link Stream#write}. */
   Stream open(String method, String path, boolean endStream) throws InterruptedException {
+    return open(method, path, endStream, true);
+  }
+
+  /** Like {@link #open(String, String, boolean)}; with {@code readResponse} false the response is not read. */
+  Stream open(String method, String path, boolean endStream, boolean readResponse) throws InterruptedException {
     Stream stream = new Stream();
     Http2StreamChannel channel =
-        new Http2StreamChannelBootstrap(connection).handler(stream.collector).open().sync().getNow();
+        new Http2StreamChannelBootstrap(connection)
+            .option(ChannelOption.AUTO_READ, readResponse)
+            .handler(stream.collector)
+            .open()
+            .sync()
+            .getNow();
     stream.channel = channel;
     Http2Headers headers =
         new DefaultHttp2Headers()
@@ -87,6 +112,10 @@ final class Http2TestClient implements AutoCloseable {
     return stream;
   }
 
+  long socketBytesWritten() {
+    return socketBytesWritten.get();
+  }
+
   @Override
   public void close() {
     connection.close().syncUninterruptibly();
@@ -104,6 +133,11 @@ final class Http2TestClient implements AutoCloseable {
 
     long receivedBytes() {
       return collector.received.get();
+    }
+
+    /** Starts reading the response (of a stream opened without reading it). */
+    void readResponse() {
+      channel.eventLoop().execute(() -> channel.config().setAutoRead(true));
     }
 
     /** Completes with the response once the stream ended, or exceptionally on a reset. */

@@ -165,6 +165,11 @@ public final class LocalStack implements AutoCloseable {
     return envoyConfigFile;
   }
 
+  /** The Envoy tuning the configuration was rendered with. */
+  public EnvoyTuning tuning() {
+    return config.tuning;
+  }
+
   /** The Envoy binary used. */
   public EnvoyInstallation envoy() {
     return envoy;

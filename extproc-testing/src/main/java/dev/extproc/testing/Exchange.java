@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,6 +41,10 @@ public final class Exchange {
   final int keepBodyBytes;
   final CloseMode closeMode;
   final int logLimit;
+  final Duration messageTimeout;
+  final io.envoyproxy.envoy.config.core.v3.Metadata metadataContext;
+  final com.google.protobuf.Struct requestAttributes;
+  final com.google.protobuf.Struct responseAttributes;
 
   private Exchange(Builder b) {
     this.mode = b.mode.build();
@@ -63,6 +68,10 @@ public final class Exchange {
     this.keepBodyBytes = b.keepBodyBytes;
     this.closeMode = b.closeMode;
     this.logLimit = b.logLimit;
+    this.messageTimeout = b.messageTimeout;
+    this.metadataContext = b.metadataContext;
+    this.requestAttributes = b.requestAttributes;
+    this.responseAttributes = b.responseAttributes;
   }
 
   /** Returns a builder with Envoy's defaults. */
@@ -105,6 +114,10 @@ public final class Exchange {
     private int keepBodyBytes = 1024 * 1024;
     private CloseMode closeMode = CloseMode.RESET;
     private int logLimit = 1000;
+    private Duration messageTimeout;
+    private io.envoyproxy.envoy.config.core.v3.Metadata metadataContext;
+    private com.google.protobuf.Struct requestAttributes;
+    private com.google.protobuf.Struct responseAttributes;
 
     private Builder() {}
 
@@ -310,6 +323,42 @@ public final class Exchange {
     /** Keeps the full message log only while it has at most this many messages (default 1000). */
     public Builder logLimit(int messages) {
       this.logLimit = messages;
+      return this;
+    }
+
+    /**
+     * Enables Envoy's per-message timer ({@code message_timeout}, 200 ms in Envoy; off by default
+     * here because test machines are slow): when a reply Envoy awaits outside FULL_DUPLEX_STREAMED
+     * takes longer, the client gets 504 (or, with {@link #failureModeAllow}, the exchange continues
+     * without ext_proc) and later replies are ignored.
+     */
+    public Builder messageTimeout(Duration value) {
+      requireNonNull(value, "value");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("messageTimeout: " + value + " (expected: > 0)");
+      }
+      this.messageTimeout = value;
+      return this;
+    }
+
+    /** Sets the {@code metadata_context} Envoy forwards on every message (none by default). */
+    public Builder metadataContext(io.envoyproxy.envoy.config.core.v3.Metadata value) {
+      this.metadataContext = requireNonNull(value, "value");
+      return this;
+    }
+
+    /**
+     * Sets the evaluated request attributes, sent on the first request-direction message under the
+     * key {@code envoy.filters.http.ext_proc}, as Envoy does (none by default).
+     */
+    public Builder requestAttributes(com.google.protobuf.Struct value) {
+      this.requestAttributes = requireNonNull(value, "value");
+      return this;
+    }
+
+    /** Sets the evaluated response attributes, sent on the first response-direction message. */
+    public Builder responseAttributes(com.google.protobuf.Struct value) {
+      this.responseAttributes = requireNonNull(value, "value");
       return this;
     }
 

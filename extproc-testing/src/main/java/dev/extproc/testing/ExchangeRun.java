@@ -86,6 +86,7 @@ final class ExchangeRun {
     boolean replaced;
     boolean complete;
     boolean waitedForHeaderReply;
+    boolean firstMessageSent;
     // FULL_DUPLEX_STREAMED
     int bodyChunksSent;
     boolean trailersSent;
@@ -124,6 +125,8 @@ final class ExchangeRun {
   private Dir requestDir;
   private Dir responseDir;
   private boolean extProcDone;
+  private boolean ignoreLateReplies;
+  private long lastActivityNanos;
   private int sentCount;
   private int receivedCount;
   private final List<ProcessingRequest> sentLog = new ArrayList<>();
@@ -488,6 +491,16 @@ final class ExchangeRun {
             .setSendBodyWithoutWaitingForHeaderResponse(exchange.sendBodyWithoutWaitingForHeaderResponse));
       }
     }
+    if (exchange.metadataContext != null) {
+      request.setMetadataContext(exchange.metadataContext);
+    }
+    if (!active.firstMessageSent) {
+      active.firstMessageSent = true;
+      com.google.protobuf.Struct attributes = active.request ? exchange.requestAttributes : exchange.responseAttributes;
+      if (attributes != null) {
+        request.putAttributes("envoy.filters.http.ext_proc", attributes);
+      }
+    }
     ProcessingRequest message = request.build();
     sentCount++;
     log(sentLog, message, bodySize(message));
@@ -495,6 +508,7 @@ final class ExchangeRun {
     boolean fdsBodyOrTrailers = active.bodyMode == BodySendMode.FULL_DUPLEX_STREAMED && pending.kind() != Kind.HEADERS;
     if (!fdsBodyOrTrailers) {
       active.pending.add(new Pending(pending.kind(), pending.original(), sentCount));
+      lastActivityNanos = System.nanoTime(); // Envoy (re)arms its message timer on each such send
     }
     stream.send(message);
   }
@@ -526,7 +540,7 @@ final class ExchangeRun {
       if (stream.status() != null) {
         handleClosed(stream.status());
       }
-      handle(stream.take(() -> "the side stream to become ready (gRPC flow control) in the " + dir.label));
+      handle(nextEvent(() -> "the side stream to become ready (gRPC flow control) in the " + dir.label));
     }
   }
 
@@ -535,8 +549,42 @@ final class ExchangeRun {
       if (stream.status() != null) {
         handleClosed(stream.status());
       }
-      handle(stream.take(what));
+      handle(nextEvent(what));
     }
+  }
+
+  /**
+   * Takes the next event. With a message timeout configured, a reply Envoy awaits (outside
+   * FULL_DUPLEX_STREAMED) that does not come within it ends processing as Envoy's timer does.
+   */
+  private Event nextEvent(java.util.function.Supplier<String> what) {
+    Duration messageTimeout = exchange.messageTimeout;
+    boolean timed = messageTimeout != null && active != null && !active.pending.isEmpty()
+        && active.bodyMode != BodySendMode.FULL_DUPLEX_STREAMED
+        && messageTimeout.compareTo(timeout) < 0;
+    if (!timed) {
+      return stream.take(what);
+    }
+    long remaining = lastActivityNanos + messageTimeout.toNanos() - System.nanoTime();
+    Event event = stream.poll(Math.max(0, remaining));
+    if (event != null) {
+      return event;
+    }
+    messageTimedOut();
+    throw new IllegalStateException("unreachable");
+  }
+
+  private void messageTimedOut() {
+    extProcDone = true;
+    ignoreLateReplies = true;
+    stream.cancel("FakeEnvoy: per-message timeout");
+    notes.add("no reply within the message timeout " + exchange.messageTimeout.toMillis() + " ms");
+    if (exchange.failureModeAllow) {
+      throw new Bypass();
+    }
+    localReply(504, Headers.empty(), ByteString.copyFromUtf8("Gateway Timeout"),
+        "ext_proc_error_per-message_timeout_exceeded");
+    throw new Stop();
   }
 
   private void pumpAvailable() {
@@ -556,7 +604,12 @@ final class ExchangeRun {
     }
     ProcessingResponse reply = ((Reply) event).response();
     receivedCount++;
+    lastActivityNanos = System.nanoTime();
     log(receivedLog, reply, 0);
+    if (ignoreLateReplies) {
+      notes.add("reply #" + receivedCount + " after the message timeout ignored");
+      return;
+    }
     if (extProcDone) {
       throw violation("reply-after-end", "a " + reply.getResponseCase() + " reply after processing ended"
           + (immediate != null ? " with an immediate response" : "") + "; Envoy ignores it");
@@ -720,9 +773,20 @@ final class ExchangeRun {
       notes.add("reply #" + receivedCount + ": content-length set by the header mutation dropped in " + dir.bodyMode);
       dir.headers = dir.headers.without("content-length");
     }
-    if (!isHeldUntilBodyReply(dir)) {
+    if (!isHeldUntilBodyReply(dir) && !completeBodyHeld(dir)) {
       dir.forwardHeaders();
     }
+  }
+
+  /**
+   * Whether, in STREAMED, the whole body reached Envoy while the header reply was pending: Envoy
+   * then sends it as one message in its buffered state, keeps the headers until that body reply
+   * and applies that reply's header mutation.
+   */
+  private boolean completeBodyHeld(Dir dir) {
+    return dir.bodyMode == BodySendMode.STREAMED && dir.waitedForHeaderReply
+        && exchange.heldBeforeHeaderReply > 0
+        && dir.frames.length() <= Math.min(exchange.heldBeforeHeaderReply, exchange.bufferLimit);
   }
 
   private void modeOverride(Dir dir, ProcessingMode override) {
@@ -790,7 +854,7 @@ final class ExchangeRun {
     ByteString out = mutation.hasBody() ? mutation.getBody() : mutation.hasClearBody() && mutation.getClearBody()
         ? ByteString.EMPTY : head.original();
     dir.outstanding(-head.original().size());
-    if (isHeldUntilBodyReply(dir) && dir.forwardedHeaders == null) {
+    if (dir.forwardedHeaders == null && (isHeldUntilBodyReply(dir) || completeBodyHeld(dir))) {
       dir.headers = mutate(dir.headers, common.getHeaderMutation(), false, !dir.request, dir.label + " headers");
       long contentLength = contentLength(dir.headers);
       boolean mutated = mutation.hasBody() || (mutation.hasClearBody() && mutation.getClearBody());
@@ -974,6 +1038,10 @@ final class ExchangeRun {
   }
 
   private void checkFinal(Event event) {
+    if (event instanceof Reply && ignoreLateReplies) {
+      receivedCount++;
+      return;
+    }
     if (event instanceof Reply reply) {
       receivedCount++;
       log(receivedLog, reply.response(), 0);

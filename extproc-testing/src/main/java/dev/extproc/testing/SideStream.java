@@ -78,6 +78,17 @@ final class SideStream {
     out.onNext(request);
   }
 
+  /** Returns the next event, waiting at most {@code nanos}, or null. */
+  Event poll(long nanos) {
+    try {
+      return account(events.poll(nanos, TimeUnit.NANOSECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      cancel("interrupted");
+      throw new AssertionError("FakeEnvoy: interrupted", e);
+    }
+  }
+
   /** Returns the next event without waiting, or null. */
   Event poll() {
     return account(events.poll());

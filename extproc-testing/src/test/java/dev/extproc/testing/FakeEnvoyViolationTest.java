@@ -176,4 +176,43 @@ class FakeEnvoyViolationTest {
       assertThat(bodies).containsExactlyInAnyOrder("BODY NUMBER 0", "BODY NUMBER 1", "BODY NUMBER 2", "BODY NUMBER 3");
     }
   }
+
+  @Test
+  void messageTimeout_noReply_is504_orContinuesWithFailureModeAllow() {
+    ScriptedServer silentOnBody = ScriptedServer.scripted((request, correct, stream) ->
+        request.hasRequestBody() ? List.of() : correct);
+    try (FakeEnvoy envoy = FakeEnvoy.forService(silentOnBody)) {
+      Exchange.Builder exchange = Exchange.builder().requestBodyMode(BodySendMode.STREAMED)
+          .requestBody(BodySource.of("body")).messageTimeout(Duration.ofMillis(100));
+
+      ExchangeResult closed = envoy.run(exchange.build());
+      ExchangeResult open = envoy.run(exchange.failureModeAllow(true).build());
+
+      assertThat(closed.status()).isEqualTo(504);
+      assertThat(closed.localReplyDetails()).contains("ext_proc_error_per-message_timeout_exceeded");
+      assertThat(open.status()).isEqualTo(200);
+      assertThat(open.upstream().body().utf8()).isEqualTo("body");
+    }
+  }
+
+  @Test
+  void streamedBodyCompleteBeforeHeaderReply_isAnsweredBufferedLike_headerMutationApplies() {
+    ScriptedServer server = ScriptedServer.scripted((request, correct, stream) -> request.hasRequestBody()
+        ? List.of(ProcessingResponse.newBuilder().setRequestBody(BodyResponse.newBuilder().setResponse(
+            CommonResponse.newBuilder().setHeaderMutation(ScriptedServer.setHeader("x-from-body", "1")))).build())
+        : correct);
+    try (FakeEnvoy envoy = FakeEnvoy.forService(server)) {
+      Exchange.Builder exchange = Exchange.builder().requestBodyMode(BodySendMode.STREAMED)
+          .requestBody(BodySource.of("small body")).chunkSize(3);
+
+      ExchangeResult held = envoy.run(exchange.heldBeforeHeaderReply(Long.MAX_VALUE).build());
+      ExchangeResult streamed = envoy.run(exchange.heldBeforeHeaderReply(0).build());
+
+      assertThat(held.sent()).filteredOn(m -> m.hasRequestBody()).hasSize(1);
+      assertThat(held.upstream().headers().get("x-from-body")).isEqualTo("1");
+      assertThat(held.upstream().body().utf8()).isEqualTo("small body");
+      assertThat(streamed.upstream().headers().contains("x-from-body")).isFalse();
+      assertThat(streamed.notes()).anyMatch(n -> n.contains("header_mutation in a STREAMED body reply is ignored"));
+    }
+  }
 }
