@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -34,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * so a client cannot send much more than the echo has written back. Every frame is either passed
  * on to the exchange or released, also when the stream is reset or the connection closes.
  */
-final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
+final class Http2EchoStreamHandler extends PumpingEchoHandler {
 
   private static final Logger logger = LoggerFactory.getLogger(Http2EchoStreamHandler.class);
 
@@ -43,14 +42,13 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<Http2StreamFrame> inbound = new ArrayDeque<>();
 
   private ChannelHandlerContext ctx;
-  private boolean draining;
-  private boolean drainAgain;
   private EchoExchange<Http2Headers> exchange;
   private boolean headersSeen;
   /** True once the response is complete or aborted: later frames are dropped. */
   private boolean finished;
 
   Http2EchoStreamHandler(EffectPlan effects) {
+    super(logger, "http2 stream");
     this.effects = effects;
   }
 
@@ -79,58 +77,7 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) {
-    maybeRead();
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable()) {
-      drain();
-    }
-    ctx.fireChannelWritabilityChanged();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    releaseAll();
-    ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    releaseAll();
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    logger.debug("echo http2 stream failed channel={}", ctx.channel(), cause);
-    releaseAll();
-    ctx.close();
-  }
-
-  /**
-   * Moves queued messages into the exchange while it accepts them, then maybe reads more. A write
-   * can make the channel writable again synchronously (a flush frees the outbound buffer), which
-   * calls back here: such a nested call only asks the running one to loop once more.
-   */
-  private void drain() {
-    if (draining) {
-      drainAgain = true;
-      return;
-    }
-    draining = true;
-    try {
-      do {
-        drainAgain = false;
-        drainOnce();
-      } while (drainAgain);
-    } finally {
-      draining = false;
-    }
-  }
-
-  private void drainOnce() {
+  void drainOnce() {
     if (exchange != null) {
       exchange.pump();
     }
@@ -166,7 +113,8 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
     maybeRead();
   }
 
-  private void maybeRead() {
+  @Override
+  void maybeRead() {
     if (!finished
         && inbound.isEmpty()
         && ctx.channel().isWritable()
@@ -210,7 +158,8 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
     ctx.close(); // RST_STREAM(CANCEL)
   }
 
-  private void releaseAll() {
+  @Override
+  void releaseAll() {
     if (exchange != null) {
       exchange.cancel();
     }
