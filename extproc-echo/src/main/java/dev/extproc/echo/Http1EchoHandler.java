@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
@@ -53,7 +52,6 @@ final class Http1EchoHandler extends PumpingEchoHandler {
   /** Messages received and not yet handled; owned by this handler. */
   private final ArrayDeque<HttpObject> inbound = new ArrayDeque<>();
 
-  private ChannelHandlerContext ctx;
   private EchoExchange<HttpHeaders> exchange;
   /** True after a request answered without echo: its body messages are dropped until the last. */
   private boolean discardingBody;
@@ -63,11 +61,6 @@ final class Http1EchoHandler extends PumpingEchoHandler {
   Http1EchoHandler(EffectPlan effects) {
     super(logger, "http1 connection");
     this.effects = effects;
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
   }
 
   @Override
@@ -204,11 +197,10 @@ final class Http1EchoHandler extends PumpingEchoHandler {
   }
 
   /** Writes one exchange's response on this connection. */
-  private final class Transport implements EchoExchange.Transport<HttpHeaders> {
+  private final class Transport extends PumpingTransport<HttpHeaders> {
     private final HttpRequest request;
     private final boolean keepAlive;
     private final boolean chunked;
-    private ChannelFuture lastWrite;
 
     Transport(HttpRequest request, boolean keepAlive) {
       this.request = request;
@@ -258,26 +250,7 @@ final class Http1EchoHandler extends PumpingEchoHandler {
     public void reset() {
       // Close once what was written is on the wire, so the client gets exactly the echoed bytes.
       closing = true;
-      if (lastWrite == null) {
-        ctx.close();
-      } else {
-        lastWrite.addListener(ChannelFutureListener.CLOSE);
-      }
-    }
-
-    @Override
-    public boolean isWritable() {
-      return ctx.channel().isWritable();
-    }
-
-    @Override
-    public EventExecutor executor() {
-      return ctx.executor();
-    }
-
-    @Override
-    public void resume() {
-      drain();
+      closeAfterLastWrite();
     }
   }
 }

@@ -2,8 +2,6 @@ package dev.extproc.echo;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -18,7 +16,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +38,6 @@ final class Http2EchoStreamHandler extends PumpingEchoHandler {
   /** Frames read and not yet handled; owned by this handler. */
   private final ArrayDeque<Http2StreamFrame> inbound = new ArrayDeque<>();
 
-  private ChannelHandlerContext ctx;
   private EchoExchange<Http2Headers> exchange;
   private boolean headersSeen;
   /** True once the response is complete or aborted: later frames are dropped. */
@@ -54,7 +50,7 @@ final class Http2EchoStreamHandler extends PumpingEchoHandler {
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
+    super.handlerAdded(ctx);
     if (ctx.channel().isActive()) {
       ctx.read();
     }
@@ -170,9 +166,8 @@ final class Http2EchoStreamHandler extends PumpingEchoHandler {
   }
 
   /** Writes the stream's response. */
-  private final class Transport implements EchoExchange.Transport<Http2Headers> {
+  private final class Transport extends PumpingTransport<Http2Headers> {
     private final Http2Headers request;
-    private ChannelFuture lastWrite;
 
     Transport(Http2Headers request) {
       this.request = request;
@@ -212,26 +207,7 @@ final class Http2EchoStreamHandler extends PumpingEchoHandler {
       // Closing an open stream channel makes Netty send RST_STREAM(CANCEL) and release what the
       // channel still buffers; wait for the echoed bytes to be written first.
       finished = true;
-      if (lastWrite == null) {
-        ctx.close();
-      } else {
-        lastWrite.addListener(ChannelFutureListener.CLOSE);
-      }
-    }
-
-    @Override
-    public boolean isWritable() {
-      return ctx.channel().isWritable();
-    }
-
-    @Override
-    public EventExecutor executor() {
-      return ctx.executor();
-    }
-
-    @Override
-    public void resume() {
-      drain();
+      closeAfterLastWrite();
     }
   }
 }

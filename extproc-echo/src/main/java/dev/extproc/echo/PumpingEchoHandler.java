@@ -1,7 +1,10 @@
 package dev.extproc.echo;
 
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
 
 /**
@@ -12,13 +15,16 @@ import org.slf4j.Logger;
  * handler is removed or an exception is caught.
  *
  * <p>Subclasses own the queue and the exchange and supply the protocol-specific parts: {@link
- * #drainOnce()}, {@link #maybeRead()} and {@link #releaseAll()}.
+ * #drainOnce()}, {@link #maybeRead()}, {@link #releaseAll()} and the writes of their {@link
+ * PumpingTransport}.
  */
 abstract class PumpingEchoHandler extends ChannelInboundHandlerAdapter {
 
   private final Logger logger;
   private final String failureMessage;
 
+  /** This handler's context, set when it is added to the pipeline. */
+  ChannelHandlerContext ctx;
   private boolean draining;
   private boolean drainAgain;
 
@@ -29,6 +35,11 @@ abstract class PumpingEchoHandler extends ChannelInboundHandlerAdapter {
   PumpingEchoHandler(Logger logger, String label) {
     this.logger = logger;
     this.failureMessage = "echo " + label + " failed channel={}";
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
   }
 
   @Override
@@ -91,4 +102,34 @@ abstract class PumpingEchoHandler extends ChannelInboundHandlerAdapter {
 
   /** Cancels the exchange, if any, and releases every queued message. */
   abstract void releaseAll();
+
+  /** The channel side of an exchange common to both protocols; subclasses write the messages. */
+  abstract class PumpingTransport<T> implements EchoExchange.Transport<T> {
+    /** The last write of the response so far; null before the head was written. */
+    ChannelFuture lastWrite;
+
+    /** Closes the channel once the last write is done, or now if nothing was written. */
+    final void closeAfterLastWrite() {
+      if (lastWrite == null) {
+        ctx.close();
+      } else {
+        lastWrite.addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    @Override
+    public boolean isWritable() {
+      return ctx.channel().isWritable();
+    }
+
+    @Override
+    public EventExecutor executor() {
+      return ctx.executor();
+    }
+
+    @Override
+    public void resume() {
+      drain();
+    }
+  }
 }
