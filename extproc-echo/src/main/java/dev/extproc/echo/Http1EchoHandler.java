@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -27,7 +26,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
@@ -46,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <p>Behind an {@code HttpObjectAggregator} (aggregating mode) the same handler answers each
  * {@code FullHttpRequest} with its body and a content-length.
  */
-final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
+final class Http1EchoHandler extends PumpingEchoHandler {
 
   private static final Logger logger = LoggerFactory.getLogger(Http1EchoHandler.class);
 
@@ -54,9 +52,6 @@ final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
   /** Messages received and not yet handled; owned by this handler. */
   private final ArrayDeque<HttpObject> inbound = new ArrayDeque<>();
 
-  private ChannelHandlerContext ctx;
-  private boolean draining;
-  private boolean drainAgain;
   private EchoExchange<HttpHeaders> exchange;
   /** True after a request answered without echo: its body messages are dropped until the last. */
   private boolean discardingBody;
@@ -64,12 +59,8 @@ final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
   private boolean closing;
 
   Http1EchoHandler(EffectPlan effects) {
+    super(logger, "http1 connection");
     this.effects = effects;
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
   }
 
   @Override
@@ -89,58 +80,7 @@ final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) {
-    maybeRead();
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable()) {
-      drain();
-    }
-    ctx.fireChannelWritabilityChanged();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    releaseAll();
-    ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    releaseAll();
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    logger.debug("echo http1 connection failed channel={}", ctx.channel(), cause);
-    releaseAll();
-    ctx.close();
-  }
-
-  /**
-   * Moves queued messages into the exchange while it accepts them, then maybe reads more. A write
-   * can make the channel writable again synchronously (a flush frees the outbound buffer), which
-   * calls back here: such a nested call only asks the running one to loop once more.
-   */
-  private void drain() {
-    if (draining) {
-      drainAgain = true;
-      return;
-    }
-    draining = true;
-    try {
-      do {
-        drainAgain = false;
-        drainOnce();
-      } while (drainAgain);
-    } finally {
-      draining = false;
-    }
-  }
-
-  private void drainOnce() {
+  void drainOnce() {
     if (exchange != null) {
       exchange.pump();
     }
@@ -186,7 +126,8 @@ final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
     maybeRead();
   }
 
-  private void maybeRead() {
+  @Override
+  void maybeRead() {
     if (!closing
         && inbound.isEmpty()
         && ctx.channel().isWritable()
@@ -242,7 +183,8 @@ final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
-  private void releaseAll() {
+  @Override
+  void releaseAll() {
     closing = true;
     if (exchange != null) {
       exchange.cancel();
@@ -255,11 +197,10 @@ final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Writes one exchange's response on this connection. */
-  private final class Transport implements EchoExchange.Transport<HttpHeaders> {
+  private final class Transport extends PumpingTransport<HttpHeaders> {
     private final HttpRequest request;
     private final boolean keepAlive;
     private final boolean chunked;
-    private ChannelFuture lastWrite;
 
     Transport(HttpRequest request, boolean keepAlive) {
       this.request = request;
@@ -309,26 +250,7 @@ final class Http1EchoHandler extends ChannelInboundHandlerAdapter {
     public void reset() {
       // Close once what was written is on the wire, so the client gets exactly the echoed bytes.
       closing = true;
-      if (lastWrite == null) {
-        ctx.close();
-      } else {
-        lastWrite.addListener(ChannelFutureListener.CLOSE);
-      }
-    }
-
-    @Override
-    public boolean isWritable() {
-      return ctx.channel().isWritable();
-    }
-
-    @Override
-    public EventExecutor executor() {
-      return ctx.executor();
-    }
-
-    @Override
-    public void resume() {
-      drain();
+      closeAfterLastWrite();
     }
   }
 }

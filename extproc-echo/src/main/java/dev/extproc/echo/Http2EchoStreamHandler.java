@@ -2,10 +2,7 @@ package dev.extproc.echo;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -19,7 +16,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * so a client cannot send much more than the echo has written back. Every frame is either passed
  * on to the exchange or released, also when the stream is reset or the connection closes.
  */
-final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
+final class Http2EchoStreamHandler extends PumpingEchoHandler {
 
   private static final Logger logger = LoggerFactory.getLogger(Http2EchoStreamHandler.class);
 
@@ -42,21 +38,19 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
   /** Frames read and not yet handled; owned by this handler. */
   private final ArrayDeque<Http2StreamFrame> inbound = new ArrayDeque<>();
 
-  private ChannelHandlerContext ctx;
-  private boolean draining;
-  private boolean drainAgain;
   private EchoExchange<Http2Headers> exchange;
   private boolean headersSeen;
   /** True once the response is complete or aborted: later frames are dropped. */
   private boolean finished;
 
   Http2EchoStreamHandler(EffectPlan effects) {
+    super(logger, "http2 stream");
     this.effects = effects;
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
+    super.handlerAdded(ctx);
     if (ctx.channel().isActive()) {
       ctx.read();
     }
@@ -79,58 +73,7 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void channelReadComplete(ChannelHandlerContext ctx) {
-    maybeRead();
-  }
-
-  @Override
-  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (ctx.channel().isWritable()) {
-      drain();
-    }
-    ctx.fireChannelWritabilityChanged();
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    releaseAll();
-    ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    releaseAll();
-  }
-
-  @Override
-  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    logger.debug("echo http2 stream failed channel={}", ctx.channel(), cause);
-    releaseAll();
-    ctx.close();
-  }
-
-  /**
-   * Moves queued messages into the exchange while it accepts them, then maybe reads more. A write
-   * can make the channel writable again synchronously (a flush frees the outbound buffer), which
-   * calls back here: such a nested call only asks the running one to loop once more.
-   */
-  private void drain() {
-    if (draining) {
-      drainAgain = true;
-      return;
-    }
-    draining = true;
-    try {
-      do {
-        drainAgain = false;
-        drainOnce();
-      } while (drainAgain);
-    } finally {
-      draining = false;
-    }
-  }
-
-  private void drainOnce() {
+  void drainOnce() {
     if (exchange != null) {
       exchange.pump();
     }
@@ -166,7 +109,8 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
     maybeRead();
   }
 
-  private void maybeRead() {
+  @Override
+  void maybeRead() {
     if (!finished
         && inbound.isEmpty()
         && ctx.channel().isWritable()
@@ -210,7 +154,8 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
     ctx.close(); // RST_STREAM(CANCEL)
   }
 
-  private void releaseAll() {
+  @Override
+  void releaseAll() {
     if (exchange != null) {
       exchange.cancel();
     }
@@ -221,9 +166,8 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Writes the stream's response. */
-  private final class Transport implements EchoExchange.Transport<Http2Headers> {
+  private final class Transport extends PumpingTransport<Http2Headers> {
     private final Http2Headers request;
-    private ChannelFuture lastWrite;
 
     Transport(Http2Headers request) {
       this.request = request;
@@ -263,26 +207,7 @@ final class Http2EchoStreamHandler extends ChannelInboundHandlerAdapter {
       // Closing an open stream channel makes Netty send RST_STREAM(CANCEL) and release what the
       // channel still buffers; wait for the echoed bytes to be written first.
       finished = true;
-      if (lastWrite == null) {
-        ctx.close();
-      } else {
-        lastWrite.addListener(ChannelFutureListener.CLOSE);
-      }
-    }
-
-    @Override
-    public boolean isWritable() {
-      return ctx.channel().isWritable();
-    }
-
-    @Override
-    public EventExecutor executor() {
-      return ctx.executor();
-    }
-
-    @Override
-    public void resume() {
-      drain();
+      closeAfterLastWrite();
     }
   }
 }

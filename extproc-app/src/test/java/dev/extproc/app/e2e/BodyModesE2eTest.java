@@ -36,7 +36,7 @@ class BodyModesE2eTest {
           // Envoy 1.40 loses the end of stream when it arrives while the partial chunk's reply is
           // pending (here: the whole body is one byte over the 1 MiB limit): the exchange hangs
           // until a timeout, intermittently. An Envoy bug, pinned by BufferedPartialEndOfStreamE2eTest;
-          // see E2E-BUGS.md and docs/envoy-behaviour.md.
+          // see docs/envoy-behaviour.md.
           continue;
         }
         for (Framing framing : Framing.values()) {

@@ -3,20 +3,27 @@ package dev.extproc.app.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * BUFFERED_PARTIAL with a body one byte over the 1 MiB buffer limit, the case the body-mode matrix
- * leaves out: EXPECTED TO FAIL with Envoy 1.40 (E2E-BUGS.md, docs/envoy-behaviour.md). When the end
+ * leaves out: EXPECTED TO FAIL with Envoy 1.40 (docs/envoy-behaviour.md). When the end
  * of the body arrives (as an empty end-of-stream frame) while the reply to the partial chunk is
  * pending, Envoy queues it, re-injects the processed chunk after the reply ("Injecting 1048577
  * bytes", "Continuing processing" in its ext_proc debug log) but never the end of stream: the
  * request never ends upstream and the exchange hangs until a timeout. It depends on timing, so
  * each case repeats the exchange. The test asserts the correct behaviour (byte-exact echo); when
  * it passes reliably, Envoy is fixed and the case can go back into {@link BodyModesE2eTest}.
+ *
+ * <p>Tagged {@code known-envoy-bug}, which the default build excludes (it is red with Envoy 1.40 by
+ * design); run it with {@code mvn -B -pl extproc-app -am verify -Dextproc.excludedGroups=none
+ * -Dtest=BufferedPartialEndOfStreamE2eTest -Dsurefire.failIfNoSpecifiedTests=false} after an
+ * Envoy upgrade.
  */
+@Tag("known-envoy-bug")
 @ExtendWith(LocalStackExtension.class)
 class BufferedPartialEndOfStreamE2eTest {
 
