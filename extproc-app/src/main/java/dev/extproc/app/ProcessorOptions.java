@@ -57,8 +57,17 @@ final class ProcessorOptions {
       names = "--duplex-replace",
       defaultValue = "after-end",
       description = "replace in FULL_DUPLEX_STREAMED: after-end (the seed's: drop the incoming body, stream the"
-          + " replacement at its end) or eager (stream the replacement from the first chunk on) (default: ${DEFAULT-VALUE}).")
+          + " replacement at its end), eager (stream the replacement from the first chunk on) or paced (write the"
+          + " replacement only while it stays within the incoming bytes seen plus --replace-pace-budget, the rest at"
+          + " the end) (default: ${DEFAULT-VALUE}).")
   String duplexReplace;
+
+  @Option(
+      names = "--replace-pace-budget",
+      paramLabel = "SIZE",
+      description = "replace with --duplex-replace paced: how far the replacement may run ahead of the incoming body,"
+          + " e.g. 256KiB (default: 1MiB).")
+  String replacePaceBudget;
 
   @Option(
       names = "--delay",
@@ -95,7 +104,21 @@ final class ProcessorOptions {
     try {
       strategy = DuplexReplace.parse(duplexReplace);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--duplex-replace: " + duplexReplace + " (expected: after-end or eager)", e);
+      throw new IllegalArgumentException("--duplex-replace: " + duplexReplace + " (expected: after-end, eager or paced)", e);
+    }
+    requireOnlyWith(used, "replace", "--replace-pace-budget", replacePaceBudget);
+    long paceBudget = ReplaceProcessorFactory.DEFAULT_PACE_BUDGET_BYTES;
+    if (replacePaceBudget != null) {
+      if (strategy != DuplexReplace.PACED) {
+        throw new IllegalArgumentException(
+            "--replace-pace-budget is given but --duplex-replace is " + strategy + " (expected: --duplex-replace paced)");
+      }
+      try {
+        paceBudget = Sizes.parseBytes(replacePaceBudget);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "--replace-pace-budget: " + replacePaceBudget + " (expected: a byte count such as 65536, 256KiB or 1MiB)", e);
+      }
     }
     if (used.contains("capture") && captureDir == null) {
       throw new IllegalArgumentException("--processor capture needs --capture-dir DIR (alias --write-data-to-file DIR)");
@@ -123,7 +146,7 @@ final class ProcessorOptions {
             gauges.putAll(capture.gauges());
             break;
           case "replace":
-            ReplaceProcessorFactory replace = replace(io, strategy, config);
+            ReplaceProcessorFactory replace = replace(io, strategy, paceBudget, config);
             factories.add(replace);
             gauges.putAll(replace.gauges());
             break;
@@ -180,10 +203,11 @@ final class ProcessorOptions {
     }
   }
 
-  private ReplaceProcessorFactory replace(ExecutorService io, DuplexReplace strategy, ExtProcConfig config) {
+  private ReplaceProcessorFactory replace(ExecutorService io, DuplexReplace strategy, long paceBudget, ExtProcConfig config) {
     ReplaceProcessorFactory.Builder builder =
         ReplaceProcessorFactory.builder(io)
             .duplexReplace(strategy)
+            .paceBudgetBytes(paceBudget)
             .chunkBytes(config.maxChunkBytes())
             .maxReplyBytes(config.maxBodyMessageBytes());
     if (replaceRequestBody != null) {

@@ -58,6 +58,28 @@ class ProcessorOptionsTest {
   }
 
   @Test
+  void pacedReplace_acceptsAPaceBudget_andRefusesItForTheOtherStrategies() throws Exception {
+    Path file = Files.writeString(tmp.resolve("req.bin"), "request");
+
+    ProcessorSetup setup =
+        setup("--processor", "replace", "--replace-request-body", file.toString(), "--duplex-replace", "paced",
+            "--replace-pace-budget", "256KiB");
+    assertThat(setup.gauges()).containsKey("replace_open_files");
+    setup.resources().close();
+    ProcessorSetup defaultBudget = setup("--processor", "replace", "--replace-request-body", file.toString(), "--duplex-replace", "PACED");
+    defaultBudget.resources().close();
+
+    assertThatThrownBy(() -> setup("--processor", "replace", "--replace-request-body", file.toString(), "--replace-pace-budget", "1MiB"))
+        .hasMessage("--replace-pace-budget is given but --duplex-replace is after-end (expected: --duplex-replace paced)");
+    assertThatThrownBy(
+            () -> setup("--processor", "replace", "--replace-request-body", file.toString(), "--duplex-replace", "paced",
+                "--replace-pace-budget", "a lot"))
+        .hasMessage("--replace-pace-budget: a lot (expected: a byte count such as 65536, 256KiB or 1MiB)");
+    assertThatThrownBy(() -> setup("--replace-pace-budget", "1MiB"))
+        .hasMessageContaining("--replace-pace-budget is given but replace is not in --processor");
+  }
+
+  @Test
   void unknownProcessor_isAClearError() {
     assertThatThrownBy(() -> setup("--processor", "capture,compress"))
         .isInstanceOf(IllegalArgumentException.class)
@@ -85,7 +107,7 @@ class ProcessorOptionsTest {
         .hasMessageContaining("--replace-request-body: ")
         .hasMessageContaining("expected: a readable regular file");
     assertThatThrownBy(() -> setup("--processor", "replace", "--replace-request-body", file.toString(), "--duplex-replace", "later"))
-        .hasMessage("--duplex-replace: later (expected: after-end or eager)");
+        .hasMessage("--duplex-replace: later (expected: after-end, eager or paced)");
     assertThatThrownBy(() -> setup("--processor", "delay", "--delay", "a while"))
         .hasMessage("--delay: a while (expected: e.g. 1ms, 250us, 2s)");
     assertThatThrownBy(() -> setup("--processor", "capture", "--capture-dir", file.resolve("sub").toString()))

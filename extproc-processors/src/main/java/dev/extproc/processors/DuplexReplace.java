@@ -14,7 +14,15 @@ public enum DuplexReplace {
    * alongside: each incoming chunk releases max(64 KiB, 1.25 x its size) of the replacement,
    * and the rest follows at the end.
    */
-  EAGER("eager");
+  EAGER("eager"),
+  /**
+   * Paces the replacement by the incoming body: after each incoming chunk (which is dropped),
+   * replacement bytes are written only while the bytes written stay at or below the incoming bytes
+   * received so far plus a fixed budget ({@link ReplaceProcessorFactory#paceBudgetBytes()}, 1 MiB
+   * by default); the rest follows at the end. Envoy sends more of the incoming body only when its
+   * upstream drains, so the replacement cannot pile up in Envoy ahead of a slow upstream.
+   */
+  PACED("paced");
 
   private final String cliName;
 
@@ -22,13 +30,13 @@ public enum DuplexReplace {
     this.cliName = cliName;
   }
 
-  /** Returns the name used on the command line ({@code after-end}, {@code eager}). */
+  /** Returns the name used on the command line ({@code after-end}, {@code eager}, {@code paced}). */
   public String cliName() {
     return cliName;
   }
 
   /**
-   * Returns the strategy named {@code name} ({@code after-end} or {@code eager}, case-insensitive).
+   * Returns the strategy named {@code name} ({@code after-end}, {@code eager} or {@code paced}, case-insensitive).
    *
    * @throws IllegalArgumentException for any other name
    */
@@ -39,7 +47,7 @@ public enum DuplexReplace {
         return value;
       }
     }
-    throw new IllegalArgumentException("duplex replace strategy: " + name + " (expected: after-end or eager)");
+    throw new IllegalArgumentException("duplex replace strategy: " + name + " (expected: after-end, eager or paced)");
   }
 
   @Override

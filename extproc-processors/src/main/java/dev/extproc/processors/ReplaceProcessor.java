@@ -76,10 +76,16 @@ final class ReplaceProcessor implements ExchangeProcessor {
       case STREAMED:
         return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, quota(chunk))));
       case FULL_DUPLEX_STREAMED:
-        if (owner.duplexReplace() == DuplexReplace.EAGER) {
-          return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, quota(chunk))));
+        switch (owner.duplexReplace()) {
+          case EAGER:
+            return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, quota(chunk))));
+          case PACED:
+            r.inputBytes += chunk.size();
+            // Events are serialized and each waits for its pump: position is the bytes written.
+            return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, r.inputBytes + owner.paceBudgetBytes() - r.position)));
+          default:
+            return guard(ctx, r, r.open());
         }
-        return guard(ctx, r, r.open());
       case BUFFERED:
         // The engine sets content-length to the reply's size when the message carried one.
         return guard(ctx, r, r.open().thenCompose(v -> {
@@ -269,6 +275,8 @@ final class ReplaceProcessor implements ExchangeProcessor {
     volatile boolean headersEndOfStream;
     volatile long size;
     volatile long position;
+    /** Incoming body bytes seen so far (dropped); paces {@link DuplexReplace#PACED}. */
+    volatile long inputBytes;
     private FileChannel channel;
     private CompletableFuture<Void> opened;
     private boolean closed;

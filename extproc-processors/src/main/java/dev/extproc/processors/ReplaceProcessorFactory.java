@@ -31,9 +31,11 @@ import java.util.function.LongSupplier;
  *       truncated.
  *   <li><b>FULL_DUPLEX_STREAMED</b>: {@link DuplexReplace#AFTER_END} drops the incoming body and
  *       streams the replacement when it ended; {@link DuplexReplace#EAGER} starts streaming with
- *       the first chunk (same per-chunk slices as STREAMED) and streams the rest at the end. Both
- *       write pieces of at most {@code chunkBytes}, each after the engine had room for the
- *       previous one.
+ *       the first chunk (same per-chunk slices as STREAMED) and streams the rest at the end;
+ *       {@link DuplexReplace#PACED} writes, after each incoming chunk, only while the bytes written
+ *       stay within the incoming bytes seen plus {@code paceBudgetBytes} (1 MiB by default), and
+ *       streams the rest at the end. All write pieces of at most {@code chunkBytes}, each after the
+ *       engine had room for the previous one.
  *   <li><b>BUFFERED</b>: the whole replacement in the one body reply (at most {@code
  *       maxReplyBytes}); the engine sets {@code content-length} to its size when the message carried one.
  *   <li>A message without a body (headers with end of stream) gets the whole replacement as its
@@ -46,10 +48,14 @@ import java.util.function.LongSupplier;
  * nothing of the replacement was forwarded yet, else a failed stream. Logged once per exchange.
  */
 public final class ReplaceProcessorFactory implements ProcessorFactory {
+  /** The default {@link Builder#paceBudgetBytes(long)}: 1 MiB. */
+  public static final long DEFAULT_PACE_BUDGET_BYTES = 1L << 20;
+
   private final Map<Direction, Path> files;
   private final DuplexReplace duplexReplace;
   private final int chunkBytes;
   private final int maxReplyBytes;
+  private final long paceBudgetBytes;
   private final Executor io;
   final AtomicLong openFiles = new AtomicLong();
   final AtomicLong errors = new AtomicLong();
@@ -59,6 +65,7 @@ public final class ReplaceProcessorFactory implements ProcessorFactory {
     this.duplexReplace = builder.duplexReplace;
     this.chunkBytes = builder.chunkBytes;
     this.maxReplyBytes = builder.maxReplyBytes;
+    this.paceBudgetBytes = builder.paceBudgetBytes;
     this.io = builder.io;
   }
 
@@ -92,6 +99,14 @@ public final class ReplaceProcessorFactory implements ProcessorFactory {
     return maxReplyBytes;
   }
 
+  /**
+   * Returns how far {@link DuplexReplace#PACED} lets the replacement run ahead of the incoming
+   * body: bytes written before the end never exceed the incoming bytes seen plus this.
+   */
+  public long paceBudgetBytes() {
+    return paceBudgetBytes;
+  }
+
   Executor io() {
     return io;
   }
@@ -116,7 +131,8 @@ public final class ReplaceProcessorFactory implements ProcessorFactory {
 
   @Override
   public String toString() {
-    return "replace(" + files + ", duplex=" + duplexReplace + ")";
+    return "replace(" + files + ", duplex=" + duplexReplace
+        + (duplexReplace == DuplexReplace.PACED ? ", paceBudget=" + paceBudgetBytes : "") + ")";
   }
 
   /** Builds a {@link ReplaceProcessorFactory}; at least one direction must be replaced. */
@@ -126,6 +142,7 @@ public final class ReplaceProcessorFactory implements ProcessorFactory {
     private DuplexReplace duplexReplace = DuplexReplace.AFTER_END;
     private int chunkBytes = ExtProcConfig.DEFAULT_MAX_CHUNK_BYTES;
     private int maxReplyBytes = ExtProcConfig.DEFAULT_MAX_BODY_MESSAGE_BYTES;
+    private long paceBudgetBytes = DEFAULT_PACE_BUDGET_BYTES;
 
     private Builder(Executor io) {
       this.io = io;
@@ -181,6 +198,19 @@ public final class ReplaceProcessorFactory implements ProcessorFactory {
         throw new IllegalArgumentException("maxReplyBytes: " + bytes + " (expected: >= 1)");
       }
       this.maxReplyBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Sets how far {@link DuplexReplace#PACED} lets the replacement run ahead of the incoming body
+     * (bytes written before the end stay at or below the incoming bytes seen plus this); 1 MiB by
+     * default. 0 writes no more than the incoming bytes before the end.
+     */
+    public Builder paceBudgetBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("paceBudgetBytes: " + bytes + " (expected: >= 0)");
+      }
+      this.paceBudgetBytes = bytes;
       return this;
     }
 

@@ -57,7 +57,8 @@ class ReplaceProcessorTest {
   }
 
   static Stream<Arguments> modesAndSizes() {
-    return Stream.of("STREAMED", "FULL_DUPLEX_STREAMED/after-end", "FULL_DUPLEX_STREAMED/eager", "BUFFERED")
+    return Stream.of(
+            "STREAMED", "FULL_DUPLEX_STREAMED/after-end", "FULL_DUPLEX_STREAMED/eager", "FULL_DUPLEX_STREAMED/paced", "BUFFERED")
         .flatMap(mode -> sizes().map(s -> Arguments.of(mode, s.get()[0], s.get()[1])));
   }
 
@@ -90,6 +91,16 @@ class ReplaceProcessorTest {
     if (mode == BodyMode.STREAMED || (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.EAGER)) {
       // Each chunk's reply carries at most max(chunk, 64 KiB) of the replacement.
       assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo(KIB64));
+    }
+    if (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.PACED) {
+      // Before the end, the output never runs ahead of the input by more than the budget.
+      long in = 0;
+      long out = 0;
+      for (int i = 0; i < up.replies().size(); i++) {
+        in += Math.min(chunk, inputSize - in);
+        out += up.replies().get(i).size();
+        assertThat(out).isLessThanOrEqualTo(in + ReplaceProcessorFactory.DEFAULT_PACE_BUDGET_BYTES);
+      }
     }
     if (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.AFTER_END) {
       assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.isEmpty()).isTrue());
@@ -142,6 +153,60 @@ class ReplaceProcessorTest {
     exchange.close(ExchangeOutcome.COMPLETED);
 
     assertThat(ctx.writeSizes).hasSize(16).allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(KIB64));
+  }
+
+  @Test
+  void fullDuplexPaced_eachChunkReleasesAsMuchAsItBrings_theBudgetAhead_andTheRestAtTheEnd() throws Exception {
+    ByteString replacement = Bodies.body(1_000_000, 23);
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io)
+            .requestBody(file("r.bin", replacement))
+            .duplexReplace(DuplexReplace.PACED)
+            .paceBudgetBytes(100_000)
+            .build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    // 20 chunks of 16,384 B = 327,680 B of input.
+    TestExchange.Result up =
+        exchange.direction(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(327_680, 24), 16_384));
+    exchange.close(ExchangeOutcome.COMPLETED);
+
+    long out = 0;
+    for (int i = 0; i < up.replies().size(); i++) {
+      out += up.replies().get(i).size();
+      assertThat(out).as("after chunk %d", i + 1).isEqualTo(16_384L * (i + 1) + 100_000);
+    }
+    assertThat(up.tail().size()).isEqualTo(1_000_000 - 327_680 - 100_000);
+    assertThat(up.body()).isEqualTo(replacement);
+  }
+
+  @Test
+  void fullDuplexPaced_shorterReplacement_isOutEarly_andLaterChunksAreDropped() throws Exception {
+    ByteString replacement = Bodies.body(150_000, 25);
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io)
+            .requestBody(file("r.bin", replacement))
+            .duplexReplace(DuplexReplace.PACED)
+            .paceBudgetBytes(0)
+            .build();
+    TestExchange exchange = new TestExchange(replace, scheduler);
+
+    TestExchange.Result up =
+        exchange.direction(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(327_680, 26), 16_384));
+    exchange.close(ExchangeOutcome.COMPLETED);
+
+    // Budget 0: the output follows the input byte for byte until the replacement is out.
+    assertThat(up.replies().get(0).size()).isEqualTo(16_384);
+    assertThat(up.replies().get(9).size()).isEqualTo(150_000 - 9 * 16_384);
+    assertThat(up.replies().subList(10, up.replies().size())).allSatisfy(reply -> assertThat(reply.isEmpty()).isTrue());
+    assertThat(up.tail().size()).isZero();
+    assertThat(up.body()).isEqualTo(replacement);
+  }
+
+  @Test
+  void paceBudget_mustNotBeNegative() {
+    assertThatThrownBy(() -> ReplaceProcessorFactory.builder(io).paceBudgetBytes(-1))
+        .hasMessage("paceBudgetBytes: -1 (expected: >= 0)");
   }
 
   @Test
@@ -239,6 +304,7 @@ class ReplaceProcessorTest {
   void duplexStrategyNames_parse() {
     assertThat(DuplexReplace.parse("after-end")).isEqualTo(DuplexReplace.AFTER_END);
     assertThat(DuplexReplace.parse("EAGER")).isEqualTo(DuplexReplace.EAGER);
-    assertThatThrownBy(() -> DuplexReplace.parse("soon")).hasMessage("duplex replace strategy: soon (expected: after-end or eager)");
+    assertThat(DuplexReplace.parse("paced")).isEqualTo(DuplexReplace.PACED);
+    assertThatThrownBy(() -> DuplexReplace.parse("soon")).hasMessage("duplex replace strategy: soon (expected: after-end, eager or paced)");
   }
 }

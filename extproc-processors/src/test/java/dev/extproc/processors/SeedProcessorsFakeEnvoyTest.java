@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
+import dev.extproc.Direction;
+import dev.extproc.ExchangeProcessor;
 import dev.extproc.ExtProcConfig;
 import dev.extproc.ExtProcService;
+import dev.extproc.MessageContext;
+import dev.extproc.Processing;
 import dev.extproc.ProcessorChain;
 import dev.extproc.ProcessorFactory;
 import dev.extproc.processors.media.TestMedia;
@@ -25,10 +29,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -70,7 +76,8 @@ class SeedProcessorsFakeEnvoyTest {
   }
 
   static Stream<Arguments> cases() {
-    List<String> modes = List.of("STREAMED", "FULL_DUPLEX_STREAMED/after-end", "FULL_DUPLEX_STREAMED/eager", "BUFFERED");
+    List<String> modes =
+        List.of("STREAMED", "FULL_DUPLEX_STREAMED/after-end", "FULL_DUPLEX_STREAMED/eager", "FULL_DUPLEX_STREAMED/paced", "BUFFERED");
     // input, request replacement, response replacement
     List<int[]> sizes =
         List.of(
@@ -117,6 +124,87 @@ class SeedProcessorsFakeEnvoyTest {
     assertThat(TestMedia.sha256(responseCapture)).isEqualTo(TestMedia.sha256(requestReplacement));
     await().atMost(Duration.ofSeconds(5)).until(() -> capture.openFiles() == 0 && replace.openFiles() == 0);
     assertThat(capture.errors() + replace.errors()).isZero();
+  }
+
+  /**
+   * Counts one direction's bytes at two points of a chain: what enters replace and what leaves it,
+   * and the largest lead of the output over the input seen before the input ended.
+   */
+  private static final class PaceMeter {
+    final AtomicLong input = new AtomicLong();
+    final AtomicLong output = new AtomicLong();
+    final AtomicLong outputBeforeEnd = new AtomicLong();
+    final AtomicLong maxLead = new AtomicLong(Long.MIN_VALUE);
+    volatile boolean inputEnded;
+
+    /** Placed before replace: counts the input, passes it through, notes its end. */
+    ProcessorFactory in() {
+      return exchange ->
+          new ExchangeProcessor() {
+            @Override
+            public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+              if (ctx.direction() == Direction.REQUEST) {
+                input.addAndGet(chunk.size());
+              }
+              return ctx.write(chunk);
+            }
+
+            @Override
+            public CompletionStage<Void> onEnd(MessageContext ctx) {
+              if (ctx.direction() == Direction.REQUEST) {
+                inputEnded = true;
+              }
+              return Processing.done();
+            }
+          };
+    }
+
+    /** Placed after replace: counts its output and the lead over the input while the input lasts. */
+    ProcessorFactory out() {
+      return exchange ->
+          new ExchangeProcessor() {
+            @Override
+            public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
+              if (ctx.direction() == Direction.REQUEST) {
+                long written = output.addAndGet(chunk.size());
+                if (!inputEnded) {
+                  outputBeforeEnd.set(written);
+                  maxLead.accumulateAndGet(written - input.get(), Math::max);
+                }
+              }
+              return ctx.write(chunk);
+            }
+          };
+    }
+  }
+
+  @Test
+  void fullDuplexPaced_theReplacementWrittenBeforeTheEnd_neverExceedsTheInputSeenPlusTheBudget() throws Exception {
+    int budget = 100_000;
+    BodySource input = BodySource.random(600_000, 40);
+    Path requestReplacement = TestMedia.ensure(tmp.resolve("request.bin"), 1_500_000, 41).path();
+    ReplaceProcessorFactory replace =
+        ReplaceProcessorFactory.builder(io)
+            .requestBody(requestReplacement)
+            .duplexReplace(DuplexReplace.PACED)
+            .paceBudgetBytes(budget)
+            .build();
+    PaceMeter meter = new PaceMeter();
+
+    ExchangeResult result;
+    try (FakeEnvoy envoy = envoy(ProcessorChain.factory(List.of(meter.in(), replace, meter.out())))) {
+      result = envoy.run(modes("FULL_DUPLEX_STREAMED").requestBody(input).echoRequestBody().build());
+    }
+
+    assertThat(result.status()).as(result.summary()).isEqualTo(200);
+    assertThat(result.upstream().body().matches(BodySource.ofFile(requestReplacement))).as(result.summary()).isTrue();
+    assertThat(meter.input.get()).isEqualTo(600_000);
+    assertThat(meter.output.get()).isEqualTo(1_500_000);
+    // Each chunk releases exactly its size, so the lead is the budget, never more.
+    assertThat(meter.maxLead.get()).isEqualTo(budget);
+    assertThat(meter.outputBeforeEnd.get()).isEqualTo(600_000 + budget);
+    await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
+    assertThat(replace.errors()).isZero();
   }
 
   private static ProcessingRequest requestHeaders() {
