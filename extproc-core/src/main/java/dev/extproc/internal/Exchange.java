@@ -769,7 +769,6 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     inboundChunk = null;
     updateHeld();
     cancelWriteWaiters();
-    stats.activeStreams.decrementAndGet();
     switch (outcome) {
       case COMPLETED:
       case IMMEDIATE_RESPONSE:
@@ -791,6 +790,9 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
         log.warn("stream {} processor onClose threw {}", id, t.toString());
       }
     }
+    // Last, so that an observer who sees no active stream also sees its outcome counted and its
+    // processor closed (capture files, for example).
+    stats.activeStreams.decrementAndGet();
     if (log.isDebugEnabled()) {
       log.debug("stream {} closed outcome={} request_mode={} response_mode={} messages_in={} messages_out={}"
               + " body_bytes_in={} body_bytes_out={} peak_bytes_held={} duration_ms={}",
