@@ -91,6 +91,14 @@ final class BenchCommand implements Callable<Integer> {
       description = "The ext_proc cluster's HTTP/2 initial connection window (default: the stack's, 4 MiB).")
   String extProcConnectionWindow;
 
+  @Option(names = "--ext-proc-max-streams", paramLabel = "N",
+      description = "The ext_proc cluster's HTTP/2 max_concurrent_streams, side streams per connection (default: the stack's, 1).")
+  Integer extProcMaxStreams;
+
+  @Option(names = "--message-timeout", paramLabel = "DURATION",
+      description = "Envoy's ext_proc message_timeout (default: the stack's, 30s); a short one makes side-stream stalls visible.")
+  String messageTimeout;
+
   @Option(names = "--server-arg", paramLabel = "ARG",
       description = "Extra ext_proc server option (repeatable), e.g. --server-arg=--max-pending-output-bytes=256KiB.")
   List<String> serverArgs = new ArrayList<>();
@@ -199,6 +207,12 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (extProcConnectionWindow != null) {
       b.extProcHttp2ConnectionWindowBytes(Math.toIntExact(Format.parseSize(extProcConnectionWindow)));
+    }
+    if (extProcMaxStreams != null) {
+      b.extProcMaxConcurrentStreams(extProcMaxStreams);
+    }
+    if (messageTimeout != null) {
+      b.messageTimeout(Sizes.parseDuration(messageTimeout));
     }
     return b.build();
   }

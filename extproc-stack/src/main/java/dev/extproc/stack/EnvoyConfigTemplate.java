@@ -79,6 +79,7 @@ public final class EnvoyConfigTemplate {
     v.put("EXT_PROC_BUFFER_LIMIT", Long.toString(t.extProcBufferLimitBytes()));
     v.put("EXT_PROC_HTTP2_STREAM_WINDOW", Integer.toString(t.extProcHttp2StreamWindowBytes()));
     v.put("EXT_PROC_HTTP2_CONNECTION_WINDOW", Integer.toString(t.extProcHttp2ConnectionWindowBytes()));
+    v.put("EXT_PROC_MAX_CONCURRENT_STREAMS", Integer.toString(t.extProcMaxConcurrentStreams()));
     v.put("HTTP2_STREAM_WINDOW", Integer.toString(t.http2StreamWindowBytes()));
     v.put("HTTP2_CONNECTION_WINDOW", Integer.toString(t.http2ConnectionWindowBytes()));
     v.put("BUFFERED_ROUTE_BUFFER_LIMIT", Long.toString(t.bufferedRouteBufferLimitBytes()));

@@ -24,6 +24,13 @@ import java.util.Objects;
  * @param extProcHttp2ConnectionWindowBytes the ext_proc cluster's {@code initial_connection_window_size}.
  *     Default 4 MiB: room for about 16 streams at full window, since all side streams of a worker share
  *     one connection (a smaller value would let one slow client stall the others' replies).
+ * @param extProcMaxConcurrentStreams the ext_proc cluster's HTTP/2 {@code max_concurrent_streams}: side
+ *     streams per connection to the processor. Default 1: every ext_proc stream gets its own
+ *     connection. A grpc-java server's connection window equals its stream window (1 MiB in ours), and
+ *     bytes of messages it has not yet requested keep holding it; with all of a worker's side streams
+ *     on one connection, 50 concurrent STREAMED uploads (4 to 25 streams per connection) left some
+ *     streams without a byte for longer than the message timeout (504s; docs/benchmarks.md,
+ *     "Concurrency 50 on /streamed").
  * @param http2StreamWindowBytes downstream (both listeners) and HTTP/2-upstream stream windows.
  *     Default 1 MiB, equal to the listener buffer limit, instead of 16 MiB.
  * @param http2ConnectionWindowBytes downstream and HTTP/2-upstream connection windows. Default 4 MiB.
@@ -45,6 +52,7 @@ public record EnvoyTuning(
     long extProcBufferLimitBytes,
     int extProcHttp2StreamWindowBytes,
     int extProcHttp2ConnectionWindowBytes,
+    int extProcMaxConcurrentStreams,
     int http2StreamWindowBytes,
     int http2ConnectionWindowBytes,
     long bufferedRouteBufferLimitBytes,
@@ -65,6 +73,10 @@ public record EnvoyTuning(
     positive("bufferedRouteBufferLimitBytes", bufferedRouteBufferLimitBytes);
     window("extProcHttp2StreamWindowBytes", extProcHttp2StreamWindowBytes);
     window("extProcHttp2ConnectionWindowBytes", extProcHttp2ConnectionWindowBytes);
+    if (extProcMaxConcurrentStreams < 1) {
+      throw new IllegalArgumentException(
+          "extProcMaxConcurrentStreams: " + extProcMaxConcurrentStreams + " (expected: 1..2147483647)");
+    }
     window("http2StreamWindowBytes", http2StreamWindowBytes);
     window("http2ConnectionWindowBytes", http2ConnectionWindowBytes);
     duration("messageTimeout", messageTimeout);
@@ -81,6 +93,7 @@ public record EnvoyTuning(
         256 * KIB,
         256 * KIB,
         4 * MIB,
+        1,
         MIB,
         4 * MIB,
         17L * MIB,
@@ -102,6 +115,7 @@ public record EnvoyTuning(
     private long extProcBufferLimitBytes;
     private int extProcHttp2StreamWindowBytes;
     private int extProcHttp2ConnectionWindowBytes;
+    private int extProcMaxConcurrentStreams;
     private int http2StreamWindowBytes;
     private int http2ConnectionWindowBytes;
     private long bufferedRouteBufferLimitBytes;
@@ -116,6 +130,7 @@ public record EnvoyTuning(
       extProcBufferLimitBytes = from.extProcBufferLimitBytes;
       extProcHttp2StreamWindowBytes = from.extProcHttp2StreamWindowBytes;
       extProcHttp2ConnectionWindowBytes = from.extProcHttp2ConnectionWindowBytes;
+      extProcMaxConcurrentStreams = from.extProcMaxConcurrentStreams;
       http2StreamWindowBytes = from.http2StreamWindowBytes;
       http2ConnectionWindowBytes = from.http2ConnectionWindowBytes;
       bufferedRouteBufferLimitBytes = from.bufferedRouteBufferLimitBytes;
@@ -138,6 +153,8 @@ public record EnvoyTuning(
       return this;
     }
 
+    public Builder extProcMaxConcurrentStreams(int v) { extProcMaxConcurrentStreams = v; return this; }
+
     public Builder http2StreamWindowBytes(int v) { http2StreamWindowBytes = v; return this; }
 
     public Builder http2ConnectionWindowBytes(int v) { http2ConnectionWindowBytes = v; return this; }
@@ -155,7 +172,7 @@ public record EnvoyTuning(
     /** Validates and builds. */
     public EnvoyTuning build() {
       return new EnvoyTuning(listenerBufferLimitBytes, echoBufferLimitBytes, extProcBufferLimitBytes,
-          extProcHttp2StreamWindowBytes, extProcHttp2ConnectionWindowBytes, http2StreamWindowBytes,
+          extProcHttp2StreamWindowBytes, extProcHttp2ConnectionWindowBytes, extProcMaxConcurrentStreams, http2StreamWindowBytes,
           http2ConnectionWindowBytes, bufferedRouteBufferLimitBytes, messageTimeout, routeTimeout,
           streamIdleTimeout, connectTimeout);
     }

@@ -36,13 +36,15 @@ class EnvoyConfigTemplateTest {
         .extProcHttp2StreamWindowBytes(65_535)
         .extProcBufferLimitBytes(16 * 1024)
         .messageTimeout(Duration.ofMillis(250))
+        .extProcMaxConcurrentStreams(8)
         .build();
 
     String yaml = EnvoyConfigTemplate.render(endpoints, tuning);
 
     assertThat(yaml).contains("http2_protocol_options: { initial_stream_window_size: 1048576")
         .contains("message_timeout: 0.250s")
-        .contains("initial_stream_window_size: 65535");
+        .contains("initial_stream_window_size: 65535")
+        .contains("max_concurrent_streams: 8");
     assertValidatedByEnvoy(yaml);
   }
 
@@ -108,6 +110,18 @@ class EnvoyConfigTemplateTest {
   void windowBelowHttp2Minimum_isRejected() {
     assertThatThrownBy(() -> EnvoyTuning.defaults().toBuilder().extProcHttp2StreamWindowBytes(1000).build())
         .hasMessage("extProcHttp2StreamWindowBytes: 1000 (expected: 65535..2147483647)");
+  }
+
+  @Test
+  void defaults_giveEveryExtProcSideStreamItsOwnConnection() {
+    assertThat(EnvoyConfigTemplate.render(EnvoyEndpoints.loopbackDefaults(), EnvoyTuning.defaults()))
+        .contains("max_concurrent_streams: 1\n");
+  }
+
+  @Test
+  void extProcMaxConcurrentStreamsBelowOne_isRejected() {
+    assertThatThrownBy(() -> EnvoyTuning.defaults().toBuilder().extProcMaxConcurrentStreams(0).build())
+        .hasMessage("extProcMaxConcurrentStreams: 0 (expected: 1..2147483647)");
   }
 
   private void assertValidatedByEnvoy(String yaml) throws Exception {
