@@ -104,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
   List<String> serverArgs = new ArrayList<>();
 
   @Option(names = "--server-jvm-option", paramLabel = "OPTION",
-      description = "JVM option of the ext_proc server (repeatable; replaces the default -Xmx1g), e.g. --server-jvm-option=-Xmx96m.")
+      description = "JVM option of the ext_proc server (repeatable; replaces the default -Xmx64m), e.g. --server-jvm-option=-Xmx1g.")
   List<String> serverJvmOptions = new ArrayList<>();
 
   private final PrintStream out = System.out;
