@@ -6,7 +6,7 @@ import picocli.CommandLine.IVersionProvider;
 final class VersionProvider implements IVersionProvider {
   @Override
   public String[] getVersion() {
-    String version = ExtProcMain.class.getPackage().getImplementationVersion();
+    String version = VersionProvider.class.getPackage().getImplementationVersion();
     return new String[] {"extproc " + (version == null ? "dev" : version)};
   }
 }

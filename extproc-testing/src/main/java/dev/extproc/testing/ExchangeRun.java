@@ -968,10 +968,16 @@ final class ExchangeRun {
           continue;
         }
       }
-      boolean append = option.hasAppend() && option.getAppend().getValue();
+      boolean append = appendRequested(option);
       result = result.set(key, value, append);
     }
     return result;
+  }
+
+  /** Envoy still honours the deprecated {@code append} flag (Envoy source, ext_proc {@code mutation_utils.cc}), so FakeEnvoy reads it too. */
+  @SuppressWarnings("deprecation")
+  private static boolean appendRequested(HeaderValueOption option) {
+    return option.hasAppend() && option.getAppend().getValue();
   }
 
   private static int parseStatus(ByteString value) {
