@@ -4,8 +4,11 @@ import com.google.protobuf.ByteString;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A user's processing logic for one HTTP exchange (one ext_proc gRPC stream). A new instance is
- * made for every exchange by a {@link ProcessorFactory}, so fields are per-exchange state.
+ * A user's processing logic for both directions of one HTTP exchange in one object, the first
+ * version of the API; it keeps working unchanged. New code usually writes one {@link
+ * DirectionProcessor} per direction and returns them with {@link ExchangeHandler#of}. A new
+ * instance is made for every exchange by a {@link ProcessorFactory}, so fields are per-exchange
+ * state; {@link MessageContext#direction()} tells the directions apart.
  *
  * <p>Each direction is seen as a stream of events: {@link #onHeaders} (unless Envoy skips
  * headers), then {@link #onBody} once per non-empty chunk, then {@link #onEnd} when the body is
@@ -33,7 +36,27 @@ import java.util.concurrent.CompletionStage;
  * as long as it likes, but every byte it keeps is memory the engine cannot bound. The engine
  * releases its own reference when the event's stage completes.
  */
-public interface ExchangeProcessor {
+public interface ExchangeProcessor extends ExchangeHandler {
+
+  /** Returns the request direction's view of this processor: its event methods with that direction's context. */
+  @Override
+  default DirectionProcessor request() {
+    return new CombinedProcessorAdapter(this, Direction.REQUEST);
+  }
+
+  /** Returns the response direction's view of this processor. */
+  @Override
+  default DirectionProcessor response() {
+    return new CombinedProcessorAdapter(this, Direction.RESPONSE);
+  }
+
+  /**
+   * Returns whether this processor may hold body bytes back across chunks; see {@link
+   * DirectionProcessor#holdsBack()}. Asked once per direction.
+   */
+  default boolean holdsBack(Direction direction) {
+    return false;
+  }
 
   /**
    * Called with a direction's headers. Header mutations made on {@code ctx} before the returned
@@ -68,14 +91,4 @@ public interface ExchangeProcessor {
   default CompletionStage<Void> onTrailers(MessageContext ctx, HttpHeaders trailers) {
     return Processing.done();
   }
-
-  /**
-   * Called exactly once when the exchange's stream ends, whatever the reason, after every other
-   * callback. Release per-exchange resources (files, buffers) here. Must not throw or block.
-   * A stage returned earlier may still be pending (for example when Envoy cancels mid-body); its
-   * result is ignored from now on, and write stages still waiting fail with a
-   * {@link java.util.concurrent.CancellationException}. Not called when the stream ended before
-   * its first message (no processor was made).
-   */
-  default void onClose(ExchangeOutcome outcome) {}
 }

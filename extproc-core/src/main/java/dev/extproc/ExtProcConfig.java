@@ -102,13 +102,15 @@ public record ExtProcConfig(
   }
 
   /**
-   * Returns the most bytes the engine holds for one stream: one inbound message plus pending
-   * output plus one chunk of overshoot. This, not the body size, bounds a stream's memory (in
-   * STREAMED, BUFFERED and BUFFERED_PARTIAL one reply may in addition carry up to {@link
-   * #maxBodyMessageBytes} the processor wrote for a single message).
+   * Returns the most body bytes the engine holds for one stream whose processor waits for its
+   * write stages: one inbound message, the output budget ({@link #maxPendingOutputBytes}), and one
+   * write per direction beyond it (a FULL_DUPLEX_STREAMED write is at most the budget). This, not
+   * the body size, bounds a stream's memory. The one documented exception: in STREAMED, BUFFERED
+   * and BUFFERED_PARTIAL a single reply may in addition carry up to {@link #maxBodyMessageBytes}
+   * the processor wrote for that message, since Envoy wants exactly one reply per body message.
    */
   public long maxBytesHeldPerStream() {
-    return (long) maxInboundMessageBytes + maxPendingOutputBytes + maxChunkBytes;
+    return (long) maxInboundMessageBytes + 3L * maxPendingOutputBytes;
   }
 
   public ExtProcConfig withMaxChunkBytes(int value) {

@@ -32,7 +32,7 @@ public final class ExtProcService implements BindableService {
     this.factory = builder.factory;
     this.config = builder.config;
     this.scheduler = requireNonNull(builder.scheduler, "scheduler (call Builder.scheduler)");
-    this.state = new dev.extproc.internal.ServiceState(factory, config, scheduler);
+    this.state = new dev.extproc.internal.ServiceState(factory, config, scheduler, builder.observer);
   }
 
   /** Returns a builder for a service whose exchanges are handled by processors from {@code factory}. */
@@ -60,6 +60,7 @@ public final class ExtProcService implements BindableService {
     private final ProcessorFactory factory;
     private ExtProcConfig config = ExtProcConfig.defaults();
     private ScheduledExecutorService scheduler;
+    private ExchangeObserver observer = ExchangeObserver.NONE;
 
     private Builder(ProcessorFactory factory) {
       this.factory = factory;
@@ -77,6 +78,12 @@ public final class ExtProcService implements BindableService {
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** Sets who sees every exchange's events and summary (metrics, logs); {@link ExchangeObserver#NONE} when not called. */
+    public Builder observer(ExchangeObserver observer) {
+      this.observer = requireNonNull(observer, "observer");
       return this;
     }
 

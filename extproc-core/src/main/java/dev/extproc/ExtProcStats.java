@@ -26,6 +26,15 @@ public interface ExtProcStats {
   /** Returns the streams failed because the client broke the protocol. */
   long protocolErrors();
 
+  /** Returns the streams that ended with {@code outcome}; the outcomes of all ended streams sum to started - active. */
+  long streamsEnded(ExchangeOutcome outcome);
+
+  /**
+   * Returns the streams Envoy cancelled after their last reply (its normal way of closing a
+   * stream); they are counted as {@link ExchangeOutcome#COMPLETED} too.
+   */
+  long cancelledAfterLastReply();
+
   /** Returns the immediate responses sent. */
   long immediateResponses();
 

@@ -102,7 +102,8 @@ public final class ProcessorChain implements ExchangeProcessor {
     return exchange -> {
       List<ExchangeProcessor> made = new ArrayList<>(copy.size());
       for (ProcessorFactory factory : copy) {
-        made.add(requireNonNull(factory.newProcessor(exchange), "processor made by " + factory));
+        made.add(dev.extproc.internal.LegacyBridge.asProcessor(
+            requireNonNull(factory.newProcessor(exchange), "processor made by " + factory)));
       }
       return new ProcessorChain(List.copyOf(made));
     };
@@ -227,7 +228,7 @@ public final class ProcessorChain implements ExchangeProcessor {
     }
 
     @Override
-    public ExchangeInfo exchange() {
+    public ExchangeContext exchange() {
       return outer.exchange();
     }
 

@@ -47,8 +47,28 @@ final class RecordingContext implements MessageContext {
   }
 
   @Override
-  public ExchangeInfo exchange() {
-    return new ExchangeInfo() {
+  public ExchangeContext exchange() {
+    return new ExchangeContext() {
+      @Override
+      public void respond(ImmediateResponse response) {
+        RecordingContext.this.respond(response);
+      }
+
+      @Override
+      public void overrideMode(ProcessingMode mode) {
+        RecordingContext.this.overrideMode(mode);
+      }
+
+      @Override
+      public void setDynamicMetadata(Struct metadata) {
+        RecordingContext.this.setDynamicMetadata(metadata);
+      }
+
+      @Override
+      public void putMetadata(String namespace, String key, Object value) {
+        throw new UnsupportedOperationException("putMetadata in RecordingContext");
+      }
+
       @Override
       public String id() {
         return "test-exchange";

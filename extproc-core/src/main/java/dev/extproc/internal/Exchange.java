@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * deliverable output held is under {@code maxPendingOutputBytes}. Outbound: replies go out only
  * while {@code isReady()}; the on-ready handler resumes.
  */
-final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo {
+final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.ExchangeContext {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
   private enum State { OPEN, IMMEDIATE, CLOSED }
@@ -153,6 +153,26 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     return "Exchange[" + id + "]";
   }
 
+  @Override
+  public void respond(ImmediateResponse immediate) {
+    request.ctx.respond(immediate);
+  }
+
+  @Override
+  public void overrideMode(ProcessingMode override) {
+    (response.target == Target.HEADERS ? response : request).ctx.overrideMode(override);
+  }
+
+  @Override
+  public void setDynamicMetadata(Struct metadata) {
+    request.ctx.setDynamicMetadata(metadata);
+  }
+
+  @Override
+  public void putMetadata(String namespace, String key, Object value) {
+    setDynamicMetadata(MetadataValues.single(namespace, key, value));
+  }
+
   // ---------------------------------------------------------------- inbound (gRPC callbacks)
 
   @Override
@@ -200,10 +220,11 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       attributes = Map.copyOf(message.getAttributesMap());
       metadataContext = message.getMetadataContext();
       try {
-        processor = service.factory.newProcessor(this);
-        if (processor == null) {
+        dev.extproc.ExchangeHandler handler = service.factory.newProcessor(this);
+        if (handler == null) {
           throw new NullPointerException("ProcessorFactory returned null (expected: a processor)");
         }
+        processor = LegacyBridge.asProcessor(handler);
       } catch (Throwable t) {
         log.warn("stream {} failed: the processor factory threw {}", id, t.toString());
         fail(Status.INTERNAL.withDescription("processor factory failed: " + t).withCause(t));
@@ -712,7 +733,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     if (config.processorErrorPolicy() == ProcessorErrorPolicy.IMMEDIATE_500) {
       log.warn("stream {} {}; answering 500", id, description);
       busy = false;
-      respond(side, ImmediateResponse.of(500).withDetails("ext_proc_processor_error"), ExchangeOutcome.FAILED);
+      respond(side, ImmediateResponse.of(500).withDetails("ext_proc_processor_error"), ExchangeOutcome.PROCESSOR_ERROR);
       return;
     }
     log.warn("stream {} {}", id, description);
@@ -739,7 +760,10 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     } catch (RuntimeException e) {
       log.debug("stream {} could not send its error status: {}", id, e.toString());
     }
-    close(ExchangeOutcome.FAILED);
+    Status.Code code = status.getCode();
+    close(code == Status.Code.INVALID_ARGUMENT || code == Status.Code.FAILED_PRECONDITION
+            || code == Status.Code.RESOURCE_EXHAUSTED
+        ? ExchangeOutcome.PROTOCOL_ERROR : ExchangeOutcome.PROCESSOR_ERROR);
   }
 
   private void onCancelled() {
@@ -777,12 +801,11 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
       case CANCELLED:
         stats.streamsCancelled.increment();
         break;
-      case FAILED:
+      default:
         stats.streamsFailed.increment();
         break;
-      default:
-        break;
     }
+    stats.recordEnd(outcome);
     if (processor != null) {
       try {
         processor.onClose(outcome);
@@ -946,7 +969,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     }
 
     @Override
-    public ExchangeInfo exchange() {
+    public dev.extproc.ExchangeContext exchange() {
       return Exchange.this;
     }
 
@@ -1104,9 +1127,7 @@ final class Exchange implements StreamObserver<ProcessingRequest>, ExchangeInfo 
     @Override
     public void setDynamicMetadata(Struct metadata) {
       java.util.Objects.requireNonNull(metadata, "metadata");
-      Runnable apply = () -> pendingMetadata = pendingMetadata == null
-          ? metadata
-          : pendingMetadata.toBuilder().putAllFields(metadata.getFieldsMap()).build();
+      Runnable apply = () -> pendingMetadata = MetadataValues.merge(pendingMetadata, metadata);
       if (exec.isCurrent()) {
         apply.run();
       } else {

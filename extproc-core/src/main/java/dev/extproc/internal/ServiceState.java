@@ -2,6 +2,7 @@ package dev.extproc.internal;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.extproc.ExchangeObserver;
 import dev.extproc.ExtProcConfig;
 import dev.extproc.ExtProcStats;
 import dev.extproc.ProcessorFactory;
@@ -26,8 +27,11 @@ public final class ServiceState {
   final ScheduledExecutorService scheduler;
   final StatsImpl stats = new StatsImpl();
   final ExchangeIds ids;
+  final ExchangeObserver observer;
 
-  public ServiceState(ProcessorFactory factory, ExtProcConfig config, ScheduledExecutorService scheduler) {
+  public ServiceState(ProcessorFactory factory, ExtProcConfig config, ScheduledExecutorService scheduler,
+      ExchangeObserver observer) {
+    this.observer = requireNonNull(observer, "observer");
     this.factory = requireNonNull(factory, "factory");
     this.config = requireNonNull(config, "config");
     this.scheduler = requireNonNull(scheduler, "scheduler");

@@ -1,6 +1,9 @@
 package dev.extproc.internal;
 
+import dev.extproc.ExchangeOutcome;
 import dev.extproc.ExtProcStats;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -15,7 +18,22 @@ final class StatsImpl implements ExtProcStats {
   final LongAdder immediateResponses = new LongAdder();
   final LongAdder messagesReceived = new LongAdder();
   final LongAdder messagesSent = new LongAdder();
+  final LongAdder cancelledAfterLastReply = new LongAdder();
+  private final Map<ExchangeOutcome, LongAdder> ended = new EnumMap<>(ExchangeOutcome.class);
   final AtomicLong bytesHeld = new AtomicLong();
+
+  StatsImpl() {
+    for (ExchangeOutcome outcome : ExchangeOutcome.values()) {
+      ended.put(outcome, new LongAdder());
+    }
+  }
+
+  void recordEnd(ExchangeOutcome outcome) {
+    ended.get(outcome).increment();
+  }
+
+  @Override public long streamsEnded(ExchangeOutcome outcome) { return ended.get(outcome).sum(); }
+  @Override public long cancelledAfterLastReply() { return cancelledAfterLastReply.sum(); }
   final AtomicLong peakBytesHeldPerStream = new AtomicLong();
 
   void recordPeak(long streamBytes) {

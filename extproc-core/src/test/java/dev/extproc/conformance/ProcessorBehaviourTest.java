@@ -297,7 +297,7 @@ class ProcessorBehaviourTest {
       engine.awaitIdle();
       assertThat(engine.stats().streamsFailed()).isEqualTo(1);
       awaitOnClose(closes);
-      assertThat(closes).containsExactly(ExchangeOutcome.FAILED);
+      assertThat(closes).containsExactly(ExchangeOutcome.PROCESSOR_ERROR);
     }
   }
 

@@ -149,7 +149,7 @@ class CaptureProcessorTest {
 
     assertThatThrownBy(() -> TestExchange.await(end)).hasMessageContaining("capture of the request body");
     assertThat(ctx.responded).isFalse();
-    exchange.close(ExchangeOutcome.FAILED);
+    exchange.close(ExchangeOutcome.PROCESSOR_ERROR);
     await().atMost(Duration.ofSeconds(5)).until(() -> capture.openFiles() == 0);
     assertThat(capture.errors()).isEqualTo(1);
   }

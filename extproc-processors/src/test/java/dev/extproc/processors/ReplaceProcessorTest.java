@@ -227,7 +227,7 @@ class ReplaceProcessorTest {
         .hasRootCauseInstanceOf(ReplaceProcessor.ReplacementTooLargeException.class)
         .rootCause()
         .hasMessageContaining("maxReplyBytes 131072");
-    exchange.close(ExchangeOutcome.FAILED);
+    exchange.close(ExchangeOutcome.PROCESSOR_ERROR);
     await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
     assertThat(replace.errors()).isEqualTo(1);
   }

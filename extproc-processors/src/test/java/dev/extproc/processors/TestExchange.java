@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Drives one processor through the events of an exchange directly, the way the engine would,
  * recording the output of each message: for testing processor logic without gRPC.
  */
-final class TestExchange implements ExchangeInfo {
+final class TestExchange implements dev.extproc.ExchangeContext {
   private static final AtomicInteger ids = new AtomicInteger();
 
   private final String id;
@@ -38,7 +38,7 @@ final class TestExchange implements ExchangeInfo {
   TestExchange(ProcessorFactory factory, ScheduledExecutorService scheduler) {
     this.id = "x" + System.nanoTime() + "-" + ids.incrementAndGet();
     this.scheduler = scheduler;
-    this.processor = factory.newProcessor(this);
+    this.processor = dev.extproc.internal.LegacyBridge.asProcessor(factory.newProcessor(this));
   }
 
   /** What one direction produced. */
@@ -121,6 +121,22 @@ final class TestExchange implements ExchangeInfo {
     return scheduler;
   }
 
+  @Override
+  public void respond(ImmediateResponse response) {
+    responses.add(response);
+  }
+
+  @Override
+  public void overrideMode(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode mode) {
+    throw new UnsupportedOperationException("overrideMode in TestExchange");
+  }
+
+  @Override
+  public void setDynamicMetadata(com.google.protobuf.Struct metadata) {}
+
+  @Override
+  public void putMetadata(String namespace, String key, Object value) {}
+
   /** A context that collects the output written while handling one message. */
   final class Context implements MessageContext {
     private final Direction direction;
@@ -152,7 +168,7 @@ final class TestExchange implements ExchangeInfo {
     }
 
     @Override
-    public ExchangeInfo exchange() {
+    public dev.extproc.ExchangeContext exchange() {
       return TestExchange.this;
     }
 

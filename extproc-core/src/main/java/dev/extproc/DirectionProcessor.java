@@ -1,0 +1,96 @@
+package dev.extproc;
+
+import com.google.protobuf.ByteString;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The processing logic of one direction (request or response) of one HTTP exchange. The
+ * exchange's {@link ExchangeHandler} returns one per direction; a new pair is made for every
+ * exchange, so fields are per-direction state.
+ *
+ * <p><b>Events.</b> A direction is seen as {@link #onHeaders} (unless Envoy skips headers), then
+ * {@link #onBody} once per non-empty chunk, then {@link #onEnd} when the body is complete, then
+ * {@link #onTrailers} if the message has trailers. The same code runs unchanged in every body
+ * mode: in STREAMED and FULL_DUPLEX_STREAMED each Envoy chunk is one {@code onBody}; in BUFFERED
+ * the whole body is a single {@code onBody}. The engine turns what the processor writes into the
+ * wire replies the mode in force requires.
+ *
+ * <p><b>Output.</b> The body a direction emits is exactly the bytes passed to {@link
+ * DirectionContext#write}: {@link DirectionContext#passThrough} forwards a chunk unchanged (without
+ * copying), writing nothing drops it, writing other bytes replaces it. Output need not line up
+ * with input chunks.
+ *
+ * <p><b>Holding bytes back.</b> A processor that keeps bytes across chunks (a carry buffer, a
+ * matcher, a decoder) returns {@code true} from {@link #holdsBack()}. The engine then guarantees
+ * that whatever it writes up to and including {@link #onEnd} reaches Envoy, in every body mode and
+ * with or without trailers, and tells it in {@code onBody} which chunk is the last. The price: in
+ * STREAMED, BUFFERED and BUFFERED_PARTIAL each chunk is handed over only once the direction's next
+ * message has arrived (one chunk of latency and of memory). See {@code docs/writing-processors.md}.
+ *
+ * <p><b>Completion and flow control.</b> Every event method returns a stage that completes when
+ * the processor is done with that event; the engine reads Envoy's next message only after that
+ * and only while output has room, so a slow processor slows Envoy down instead of filling memory.
+ * Return {@link Processing#done()} when finished synchronously. A stage that completes
+ * exceptionally (or a method that throws) fails the exchange.
+ *
+ * <p><b>Threading.</b> Calls for one exchange never overlap and happen in order, but not always on
+ * the same thread: they run on the exchange's serial executor, which borrows a gRPC thread or the
+ * thread that completed the previous stage. Never block in these methods; do blocking work on
+ * another executor and return its stage.
+ *
+ * <p><b>Chunk ownership.</b> Chunks are immutable {@link ByteString}s. A processor may keep one,
+ * but every byte it keeps is memory the engine cannot bound. The engine releases its own reference
+ * when the event's stage completes.
+ *
+ * <p>Every method has a default, so new events can be added without breaking implementations; to
+ * wrap another processor, extend {@link ForwardingDirectionProcessor}.
+ */
+public interface DirectionProcessor {
+
+  /**
+   * Returns whether this processor may hold body bytes back across chunks and so must be able to
+   * write after the last chunk. Asked once per direction, before its first event.
+   */
+  default boolean holdsBack() {
+    return false;
+  }
+
+  /**
+   * Called with the direction's headers. Header mutations made on {@code ctx} before the returned
+   * stage completes go into the header reply.
+   *
+   * @param endOfStream true when the message has no body and no trailers; {@link #onEnd} follows at
+   *     once, and anything written then becomes the body (Envoy's CONTINUE_AND_REPLACE)
+   */
+  default CompletionStage<Void> onHeaders(DirectionContext ctx, HttpHeaders headers, boolean endOfStream) {
+    return Processing.done();
+  }
+
+  /**
+   * Called with one non-empty body chunk. The default passes it through unchanged.
+   *
+   * @param chunk the bytes Envoy sent; never empty
+   * @param last true when no body bytes follow this chunk in this direction. Always exact when
+   *     {@link #holdsBack()} is true; otherwise true only when Envoy marked the chunk as the end
+   *     of the body (not when trailers, or an empty end-of-stream chunk, follow)
+   */
+  default CompletionStage<Void> onBody(DirectionContext ctx, ByteString chunk, boolean last) {
+    return ctx.passThrough(chunk);
+  }
+
+  /**
+   * Called once when the direction's body is complete: after the last chunk, or before {@link
+   * #onTrailers} when trailers end the message. Output written here is the tail of the body; it is
+   * always delivered in FULL_DUPLEX_STREAMED, and in the other body modes when {@link #holdsBack()}
+   * is true. Not called in body mode NONE (unless the headers end the message), nor after
+   * BUFFERED_PARTIAL's partial message.
+   */
+  default CompletionStage<Void> onEnd(DirectionContext ctx) {
+    return Processing.done();
+  }
+
+  /** Called with the direction's trailers; header mutations on {@code ctx} go into the trailers reply. */
+  default CompletionStage<Void> onTrailers(DirectionContext ctx, HttpHeaders trailers) {
+    return Processing.done();
+  }
+}
