@@ -19,7 +19,7 @@ final class E2eStack implements AutoCloseable {
 
   E2eStack(LocalStack stack) {
     this.stack = requireNonNull(stack, "stack");
-    this.clients = Map.of(Protocol.HTTP_1_1, new Http1TestClient(), Protocol.HTTP_2, new Http2TestClient());
+    this.clients = Map.of(Protocol.HTTP_1_1, TestHttpClient.of(Protocol.HTTP_1_1), Protocol.HTTP_2, TestHttpClient.of(Protocol.HTTP_2));
   }
 
   LocalStack stack() {
