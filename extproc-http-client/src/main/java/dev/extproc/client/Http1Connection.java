@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * An HTTP/1.1 connection: one exchange at a time; the response is read while the request is still
  * being written, so a backend that echoes as the body arrives cannot deadlock the client. After an
  * exchange that ended cleanly (whole request written, whole response read) the connection carries
- * the next one; after any other end it is closed.
+ * the next one; after any other end it is closed. A response with {@code connection: close} leaves
+ * the closing to the server, as HTTP/1.1 says it will.
  */
 final class Http1Connection extends ChannelInboundHandlerAdapter implements Connection {
 
@@ -82,7 +83,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Conn
         timer.cancel(false);
         pump.release();
         boolean reusable = response != null && response.outcome() == Response.Outcome.COMPLETE && exchange.requestDone
-            && !ownedByExchange && !response.header("connection").map("close"::equalsIgnoreCase).orElse(false);
+            && !ownedByExchange;
         current = null;
         if (!reusable) {
           channel.close();
