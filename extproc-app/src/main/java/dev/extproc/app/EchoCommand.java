@@ -3,6 +3,7 @@ package dev.extproc.app;
 import dev.extproc.echo.EchoEffect;
 import dev.extproc.echo.EchoMode;
 import dev.extproc.echo.EchoServer;
+import dev.extproc.stack.ReadyFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
