@@ -27,6 +27,7 @@ record TryCommands(URI extProc, URI envoyAdmin, Optional<URI> extProcAdmin, List
     String digestNote = expected
         .map(file -> "   # replace is on: prints sha256 of " + file + ", not of the upload")
         .orElse("   # the echo streams the body back: the same digest as the line above");
+    lines.add("export EXTPROC=" + ext + "   # the ext_proc listener, for the README's curl lines");
     lines.add("curl -sS --data-binary 'hello' " + ext + "/streamed"
         + (expected.isPresent() ? "   # replace is on: prints the replacement, not hello" : "   # prints hello"));
     lines.add("head -c 10000000 /dev/urandom > " + BODY + " && sha256sum " + BODY);

@@ -18,6 +18,7 @@ class TryCommandsTest {
   void curlLines_useTheStacksRealPorts() {
     List<String> lines = tries(List.of()).lines();
 
+    assertThat(lines.get(0)).startsWith("export EXTPROC=http://127.0.0.1:41234 ");
     assertThat(lines).anyMatch(l -> l.startsWith("curl -sS --data-binary @/tmp/body.bin http://127.0.0.1:41234/full-duplex-streamed"));
     assertThat(lines).anyMatch(l -> l.equals("curl -sS 'http://127.0.0.1:41235/stats?filter=ext_proc'"));
     assertThat(lines).anyMatch(l -> l.equals("curl -sS http://127.0.0.1:41236/stats"));
