@@ -64,6 +64,15 @@ final class RouteChecks {
    * shown afterwards are those of the checks alone.
    */
   static List<Result> run(LocalStack stack, int bodySize, Duration timeout) {
+    return run(stack, bodySize, timeout, () -> {});
+  }
+
+  /**
+   * Like {@link #run(LocalStack, int, Duration)}; {@code afterWarmUp} runs once the warm-up requests
+   * ended and Envoy's counters were reset (to snapshot the ext_proc server's counters, which cannot
+   * be reset).
+   */
+  static List<Result> run(LocalStack stack, int bodySize, Duration timeout, Runnable afterWarmUp) {
     byte[] body = body(bodySize);
     String expected = sha256(body);
     byte[] small = body(1024);
@@ -73,6 +82,7 @@ final class RouteChecks {
         send(client, "ext_proc", stack.extProcUri(), route, small, smallDigest, timeout);
       }
       stack.envoyAdmin().resetCounters();
+      afterWarmUp.run();
       List<Result> results = new ArrayList<>();
       for (String route : ROUTES) {
         Result result = send(client, "ext_proc", stack.extProcUri(), route, body, expected, timeout);
