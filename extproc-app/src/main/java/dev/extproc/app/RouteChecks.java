@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
  */
 final class RouteChecks {
 
-  /** The ext_proc listener's routes, one per body mode (CONTRACTS.md). */
+  /** The ext_proc listener's routes, one per body mode (docs/interfaces.md). */
   static final List<String> ROUTES =
       List.of("/streamed", "/full-duplex-streamed", "/buffered", "/buffered-partial", "/headers-only");
 

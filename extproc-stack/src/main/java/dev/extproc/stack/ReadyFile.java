@@ -14,7 +14,7 @@ import java.util.Optional;
 import java.util.Properties;
 
 /**
- * The ready file of a long-running extproc command (docs/cli.md): Java properties written
+ * The ready file of a long-running extproc command (docs/interfaces.md): Java properties written
  * atomically (write {@code PATH.tmp}, then rename, so a reader never sees half a file) once the
  * process listens, e.g. {@code grpc.port}, {@code admin.port}, {@code http.port}, {@code pid}. The
  * commands write it with {@link #write}; the stack that started them reads it with {@link #read}.

@@ -50,7 +50,7 @@ final class E2eStack implements AutoCloseable {
     return stack.envoyAdmin().extProcStats();
   }
 
-  /** The ext_proc server's own counters right now (CONTRACTS.md names). */
+  /** The ext_proc server's own counters right now (docs/interfaces.md names). */
   Map<String, Long> serverStats() {
     return stack.extProcAdmin().stats();
   }
