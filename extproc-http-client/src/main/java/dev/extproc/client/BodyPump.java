@@ -66,7 +66,8 @@ abstract class BodyPump {
     }
     exchange.clientAborted = true;
     channel.flush();
-    abortAfter(lastWrite);
+    // Cancelled before the head was written: nothing to wait for.
+    abortAfter(lastWrite != null ? lastWrite : channel.newSucceededFuture());
   }
 
   /** Writes body chunks while the channel is writable, then the end of the request (or aborts). */

@@ -2,8 +2,8 @@ package dev.extproc.client;
 
 /**
  * One open connection of a {@link HttpClient}. HTTP/1.1 carries one exchange at a time (keep-alive:
- * start the next once the previous ended); HTTP/2 carries concurrent exchanges, one stream each.
- * Thread-safe.
+ * start the next once the previous ended, from one thread at a time); HTTP/2 carries concurrent
+ * exchanges, one stream each, started from any thread.
  */
 public interface Connection extends AutoCloseable {
 
