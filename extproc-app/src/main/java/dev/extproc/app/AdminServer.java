@@ -12,7 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.function.LongSupplier;
 
 /**
- * The server's admin HTTP endpoints (CONTRACTS.md): {@code GET /healthz} ({@code ok}, 503 while
+ * The server's admin HTTP endpoints (docs/interfaces.md): {@code GET /healthz} ({@code ok}, 503 while
  * draining), {@code GET /stats} (flat JSON object of numbers), {@code GET /metrics} (Prometheus
  * text format 0.0.4 of the same numbers, every one a gauge).
  */

@@ -3,6 +3,7 @@ package dev.extproc.app;
 import dev.extproc.echo.EchoEffect;
 import dev.extproc.echo.EchoMode;
 import dev.extproc.echo.EchoServer;
+import dev.extproc.stack.ReadyFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,10 +24,8 @@ import picocli.CommandLine.TypeConversionException;
 @Command(
     name = "echo",
     mixinStandardHelpOptions = true,
-    description = {
-      "Runs the HTTP echo backend: HTTP/1.1 and h2c (prior knowledge) on one port; the request body",
-      "is streamed back as the response body as it arrives. GET /healthz answers ok."
-    })
+    description = "Runs the HTTP echo backend: HTTP/1.1 and h2c (prior knowledge) on one port; the request body "
+        + "is streamed back as the response body as it arrives. GET /healthz answers ok.")
 final class EchoCommand implements Callable<Integer> {
 
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")

@@ -111,8 +111,25 @@ final class ExtProcServer {
     gauges.put("bytes_held", stats::bytesHeld);
     gauges.put("peak_bytes_held_per_stream", stats::peakBytesHeldPerStream);
     gauges.put("heap_used_bytes", () -> ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+    gauges.put("heap_live_after_gc_bytes", ExtProcServer::heapLiveAfterGc);
     processorGauges.forEach(gauges::putIfAbsent);
     return gauges;
+  }
+
+  /**
+   * Returns the heap in use right after the last collection of each heap pool, summed: the live set
+   * without the garbage that {@code heap_used_bytes} also counts (0 before the first collection).
+   */
+  static long heapLiveAfterGc() {
+    long live = 0;
+    for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      java.lang.management.MemoryUsage afterGc = pool.getType() == java.lang.management.MemoryType.HEAP
+          ? pool.getCollectionUsage() : null;
+      if (afterGc != null) {
+        live += afterGc.getUsed();
+      }
+    }
+    return live;
   }
 
   int grpcPort() {

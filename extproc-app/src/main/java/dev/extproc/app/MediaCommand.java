@@ -15,12 +15,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "media",
     mixinStandardHelpOptions = true,
-    description = {
-      "Generates the seed's test media deterministically: input.mp4 (73,819,750 bytes),",
-      "request-replacement.mp4 (81,788,928 bytes) and response-replacement.mp4 (22,963,814 bytes),",
-      "pseudo-random bytes from fixed seeds. Files already there with the right content are kept.",
-      "Prints path, size and SHA-256 of each."
-    })
+    description = "Generates the seed's test media deterministically: input.mp4 (73,819,750 bytes), "
+        + "request-replacement.mp4 (81,788,928 bytes) and response-replacement.mp4 (22,963,814 bytes), "
+        + "pseudo-random bytes from fixed seeds. Files already there with the right content are kept. "
+        + "Prints path, size and SHA-256 of each.")
 final class MediaCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

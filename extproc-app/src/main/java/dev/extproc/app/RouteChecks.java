@@ -1,18 +1,14 @@
 package dev.extproc.app;
 
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Request;
+import dev.extproc.client.RequestBody;
+import dev.extproc.client.Response;
 import dev.extproc.stack.LocalStack;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -21,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The demo's checks: one POST per route of the ext_proc listener and one to the baseline listener,
@@ -28,7 +25,7 @@ import java.util.SplittableRandom;
  */
 final class RouteChecks {
 
-  /** The ext_proc listener's routes, one per body mode (CONTRACTS.md). */
+  /** The ext_proc listener's routes, one per body mode (docs/interfaces.md). */
   static final List<String> ROUTES =
       List.of("/streamed", "/full-duplex-streamed", "/buffered", "/buffered-partial", "/headers-only");
 
@@ -67,22 +64,34 @@ final class RouteChecks {
    * shown afterwards are those of the checks alone.
    */
   static List<Result> run(LocalStack stack, int bodySize, Duration timeout) {
+    return run(stack, bodySize, timeout, () -> {});
+  }
+
+  /**
+   * Like {@link #run(LocalStack, int, Duration)}; {@code afterWarmUp} runs once the warm-up requests
+   * ended and Envoy's counters were reset (to snapshot the ext_proc server's counters, which cannot
+   * be reset).
+   */
+  static List<Result> run(LocalStack stack, int bodySize, Duration timeout, Runnable afterWarmUp) {
     byte[] body = body(bodySize);
     String expected = sha256(body);
     byte[] small = body(1024);
     String smallDigest = sha256(small);
-    for (String route : ROUTES) {
-      send("ext_proc", stack.extProcUri(), route, small, smallDigest, timeout);
+    try (HttpClient client = new HttpClient()) {
+      for (String route : ROUTES) {
+        send(client, "ext_proc", stack.extProcUri(), route, small, smallDigest, timeout);
+      }
+      stack.envoyAdmin().resetCounters();
+      afterWarmUp.run();
+      List<Result> results = new ArrayList<>();
+      for (String route : ROUTES) {
+        Result result = send(client, "ext_proc", stack.extProcUri(), route, body, expected, timeout);
+        boolean overBufferedLimit = route.equals("/buffered") && body.length > stack.tuning().bufferedRouteBufferLimitBytes();
+        results.add(overBufferedLimit ? result.markedOverLimit() : result);
+      }
+      results.add(send(client, "baseline", stack.baselineUri(), "/streamed", body, expected, timeout));
+      return results;
     }
-    stack.envoyAdmin().resetCounters();
-    List<Result> results = new ArrayList<>();
-    for (String route : ROUTES) {
-      Result result = send("ext_proc", stack.extProcUri(), route, body, expected, timeout);
-      boolean overBufferedLimit = route.equals("/buffered") && body.length > stack.tuning().bufferedRouteBufferLimitBytes();
-      results.add(overBufferedLimit ? result.markedOverLimit() : result);
-    }
-    results.add(send("baseline", stack.baselineUri(), "/streamed", body, expected, timeout));
-    return results;
   }
 
   /** Prints the results as a table. */
@@ -110,82 +119,25 @@ final class RouteChecks {
   }
 
   /**
-   * POSTs {@code body} over one HTTP/1.1 connection, writing on one thread while reading the response
-   * on this one. Reading while writing matters: the echo backend streams the body back as it arrives,
-   * so a client that reads only after sending everything (as java.net.http does over HTTP/1.1)
-   * deadlocks once the bytes in flight exceed the buffers along the path.
+   * POSTs {@code body} over one HTTP/1.1 connection of the project's HTTP client, which reads the
+   * response while it writes the request: the echo backend streams the body back as it arrives, so a
+   * client that reads only after sending everything (as java.net.http does over HTTP/1.1) deadlocks
+   * once the bytes in flight exceed the buffers along the path.
    */
-  private static Result send(String listener, URI base, String path, byte[] body,
+  private static Result send(HttpClient client, String listener, URI base, String path, byte[] body,
       String expectedDigest, Duration timeout) {
     long start = System.nanoTime();
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 5_000);
-      socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-      OutputStream out = socket.getOutputStream();
-      CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
-        try {
-          String head = "POST " + path + " HTTP/1.1\r\nhost: " + base.getHost() + ":" + base.getPort()
-              + "\r\ncontent-type: application/octet-stream\r\ncontent-length: " + body.length
-              + "\r\nconnection: close\r\n\r\n";
-          out.write(head.getBytes(StandardCharsets.US_ASCII));
-          for (int offset = 0; offset < body.length; offset += 64 * 1024) {
-            out.write(body, offset, Math.min(64 * 1024, body.length - offset));
-          }
-          out.flush();
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      }, runnable -> {
-        Thread writer = new Thread(runnable, "demo-upload " + path);
-        writer.setDaemon(true);
-        writer.start();
-      });
-      InputStream in = new java.io.BufferedInputStream(socket.getInputStream(), 64 * 1024);
-      String statusLine = readLine(in);
-      String[] parts = statusLine.split(" ", 3);
-      if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
-        throw new IOException("not an HTTP/1.1 status line: " + statusLine);
-      }
-      int status = Integer.parseInt(parts[1]);
-      long contentLength = -1;
-      boolean chunked = false;
-      for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
-        int colon = line.indexOf(':');
-        String name = colon < 0 ? line : line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
-        String value = colon < 0 ? "" : line.substring(colon + 1).strip();
-        if (name.equals("content-length")) {
-          contentLength = Long.parseLong(value);
-        } else if (name.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
-          chunked = true;
-        }
-      }
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      long received;
-      if (chunked) {
-        received = 0;
-        while (true) {
-          String sizeLine = readLine(in);
-          int semicolon = sizeLine.indexOf(';');
-          long size = Long.parseLong((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).strip(), 16);
-          if (size == 0) {
-            while (!readLine(in).isEmpty()) {
-              // trailers: not compared
-            }
-            break;
-          }
-          received += copy(in, size, digest);
-          readLine(in);
-        }
-      } else if (contentLength >= 0) {
-        received = copy(in, contentLength, digest);
-      } else {
-        received = copy(in, Long.MAX_VALUE, digest);
-      }
-      written.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      Duration time = Duration.ofNanos(System.nanoTime() - start);
-      boolean match = HexFormat.of().formatHex(digest.digest()).equals(expectedDigest);
-      return new Result(listener, path, status, body.length, received, match, time, "", false);
-    } catch (IOException | RuntimeException | NoSuchAlgorithmException | ExecutionException | TimeoutException e) {
+    Request request = Request.post(path, RequestBody.ofBytes(body))
+        .withHeader("content-type", "application/octet-stream")
+        .withTimeout(timeout);
+    try {
+      Response response = client.exchange(new InetSocketAddress(base.getHost(), base.getPort()), HttpProtocol.HTTP_1_1,
+          request);
+      boolean complete = response.outcome() == Response.Outcome.COMPLETE;
+      return new Result(listener, path, complete ? response.status() : -1, response.bytesSent(),
+          response.body().length(), complete && response.body().sha256().equals(expectedDigest), response.elapsed(),
+          complete ? "" : response.outcome() + " " + response.detail(), false);
+    } catch (TimeoutException | RuntimeException e) {
       return new Result(listener, path, -1, body.length, 0, false, Duration.ofNanos(System.nanoTime() - start),
           e.toString(), false);
     } catch (InterruptedException e) {
@@ -193,38 +145,6 @@ final class RouteChecks {
       return new Result(listener, path, -1, body.length, 0, false, Duration.ofNanos(System.nanoTime() - start),
           "interrupted", false);
     }
-  }
-
-  /** Copies up to {@code limit} bytes (all of a known length, or to end of stream) into the digest. */
-  private static long copy(InputStream in, long limit, MessageDigest digest) throws IOException {
-    byte[] buffer = new byte[64 * 1024];
-    long total = 0;
-    while (total < limit) {
-      int n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total));
-      if (n < 0) {
-        if (limit == Long.MAX_VALUE) {
-          break;
-        }
-        throw new IOException("connection closed after " + total + " of " + limit + " body bytes");
-      }
-      digest.update(buffer, 0, n);
-      total += n;
-    }
-    return total;
-  }
-
-  /** One CRLF-terminated line, without the line end. */
-  private static String readLine(InputStream in) throws IOException {
-    StringBuilder line = new StringBuilder();
-    for (int c = in.read(); c != '\n'; c = in.read()) {
-      if (c < 0) {
-        throw new IOException("connection closed in the middle of a line: " + line);
-      }
-      if (c != '\r') {
-        line.append((char) c);
-      }
-    }
-    return line.toString();
   }
 
   private static String sha256(byte[] bytes) {

@@ -4,6 +4,7 @@ import dev.extproc.BodyMode;
 import dev.extproc.ExtProcConfig;
 import dev.extproc.ExtProcConfig.ProcessorErrorPolicy;
 import dev.extproc.app.ProcessorOptions.ProcessorSetup;
+import dev.extproc.stack.ReadyFile;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import java.io.IOException;

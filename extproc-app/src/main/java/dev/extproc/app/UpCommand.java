@@ -83,14 +83,10 @@ final class UpCommand implements Callable<Integer> {
         + ", echo " + stack.echoPid().orElse(-1));
     out.println("  logs                  " + stack.logDir());
     out.println();
-    out.println("Try:");
-    out.println("  curl -sS --data-binary 'hello' " + ext + "/streamed");
-    out.println("  head -c 10000000 /dev/urandom > /tmp/body.bin && sha256sum /tmp/body.bin");
-    out.println("  curl -sS --data-binary @/tmp/body.bin " + ext + "/full-duplex-streamed | sha256sum");
-    out.println("  curl -sS -H 'transfer-encoding: chunked' --data-binary @/tmp/body.bin " + ext + "/buffered | sha256sum");
-    out.println("  curl -sS --http2-prior-knowledge --data-binary @/tmp/body.bin " + ext + "/streamed | sha256sum");
-    out.println("  curl -sS " + stack.envoyAdminUri() + "/stats?filter=ext_proc");
-    stack.extProcProcess().ifPresent(p -> out.println("  curl -sS " + stack.extProcAdmin().uri() + "/stats"));
+    out.println("Try (ready to paste):");
+    TryCommands tries = new TryCommands(stack.extProcUri(), stack.envoyAdminUri(),
+        stack.extProcProcess().map(p -> stack.extProcAdmin().uri()), stackOptions.serverArgs);
+    tries.lines().forEach(line -> out.println("  " + line));
     out.flush();
   }
 }

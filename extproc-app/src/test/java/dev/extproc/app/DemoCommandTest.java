@@ -29,6 +29,11 @@ class DemoCommandTest {
       assertThat(output).containsPattern("ext_proc +" + route + " +200 +1048576 +1048576 +yes");
     }
     assertThat(output).containsPattern("baseline +/streamed +200 +1048576 +1048576 +yes");
+    // Envoy's and the server's streams_started agree: both count the checks alone, the warm-ups explained.
+    int routes = RouteChecks.ROUTES.size();
+    assertThat(output).contains("Envoy ext_proc filter (http.ingress.ext_proc.*): streams_started=" + routes + " ")
+        .contains("ext_proc server /stats, the checks alone: streams_started=" + routes + " ")
+        .contains("its /stats shows streams_started=" + 2 * routes + ", warm-ups included");
     assertThat(demo.lastStackPids()).isNotEmpty().allSatisfy(pid ->
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("pid " + pid).isFalse());
   }

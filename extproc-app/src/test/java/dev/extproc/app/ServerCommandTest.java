@@ -66,7 +66,7 @@ class ServerCommandTest {
       assertThat(stats).startsWith("{\"active_streams\":0,").contains("\"messages_received\":1,")
           .contains("\"heap_used_bytes\":").contains("\"test_gauge\":42");
       for (String key : List.of("streams_started", "streams_cancelled", "streams_failed", "protocol_errors",
-          "immediate_responses", "messages_sent", "bytes_held", "peak_bytes_held_per_stream")) {
+          "immediate_responses", "messages_sent", "bytes_held", "peak_bytes_held_per_stream", "heap_live_after_gc_bytes")) {
         assertThat(stats).contains("\"" + key + "\":");
       }
       assertThat(get(server.adminPort(), "/metrics").body()).contains("# TYPE active_streams gauge\nactive_streams 0\n");

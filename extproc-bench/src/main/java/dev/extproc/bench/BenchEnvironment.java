@@ -22,8 +22,8 @@ public interface BenchEnvironment {
   Target start(StackSettings settings, Route route, Path routeDir) throws Exception;
 
   /**
-   * Returns the Envoy stream buffer limit the environment configures (the listener's and echo cluster's
-   * {@code per_connection_buffer_limit_bytes}), if it has one: a BUFFERED body above it is not run.
+   * Returns the request body buffer limit of the environment's BUFFERED route (Envoy's route
+   * {@code request_body_buffer_limit}), if it has one: a BUFFERED body above it is not run.
    */
   OptionalLong bufferLimitBytes();
 

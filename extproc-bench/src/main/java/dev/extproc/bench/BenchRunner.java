@@ -90,8 +90,8 @@ public final class BenchRunner {
     OptionalLong limit = environment.bufferLimitBytes();
     long largest = plan.small() ? plan.bodyBytes() : plan.largestBodyBytes();
     if (limit.isPresent() && largest > limit.getAsLong()) {
-      return "a " + largest + "-byte body does not fit Envoy's buffer limit of " + limit.getAsLong()
-          + " bytes (per_connection_buffer_limit_bytes); BUFFERED would answer 413";
+      return "a " + largest + "-byte body does not fit the " + route.name() + " route's request body buffer limit of "
+          + limit.getAsLong() + " bytes (Envoy route request_body_buffer_limit); BUFFERED would answer 413";
     }
     return null;
   }
@@ -190,8 +190,9 @@ public final class BenchRunner {
     RouteReport report = small != null
         ? smallReport(plan, route, small, recording, liveHeap, problems, relative)
         : uploadReport(plan, route, requireNonNull(uploads, "uploads"), recording, liveHeap, problems, relative);
-    progress.done(summary(report));
-    log.info("scenario={} route={} {}", plan.key(), route.name(), summary(report));
+    if (!progress.done(summary(report))) {
+      log.info("scenario={} route={} {}", plan.key(), route.name(), summary(report)); // once: on the terminal or in the log
+    }
     return new RouteOutcome(report, recording);
   }
 

@@ -67,12 +67,18 @@ public final class MeterSources {
     });
   }
 
-  /** Reads the ext_proc server's admin {@code GET /stats}: {@code heap_used_bytes} and {@code bytes_held}. */
+  /**
+   * Reads the ext_proc server's admin {@code GET /stats}: {@code heap_used_bytes}, and {@code
+   * heap_live_after_gc_bytes} and {@code bytes_held} when the server has them.
+   */
   public static MeterSource extProcStats(HttpClient client, URI extProcAdmin) {
     URI uri = extProcAdmin.resolve("/stats");
     return jsonSource("ext_proc " + uri, client, uri, json -> {
       Map<Metric, Long> values = new EnumMap<>(Metric.class);
       values.put(Metric.PROCESSOR_HEAP_USED, number(json, "heap_used_bytes", uri));
+      if (json.has("heap_live_after_gc_bytes")) {
+        values.put(Metric.PROCESSOR_HEAP_LIVE, number(json, "heap_live_after_gc_bytes", uri));
+      }
       if (json.has("bytes_held")) {
         values.put(Metric.PROCESSOR_BYTES_HELD, number(json, "bytes_held", uri));
       }

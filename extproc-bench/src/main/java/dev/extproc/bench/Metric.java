@@ -16,6 +16,11 @@ public enum Metric {
   PROCESSOR_PEAK_RSS("processor_hwm_bytes", "processor peak RSS"),
   /** The ext_proc server's JVM heap in use, garbage included (its admin {@code /stats} {@code heap_used_bytes}). */
   PROCESSOR_HEAP_USED("processor_heap_used_bytes", "processor heap used"),
+  /**
+   * The ext_proc server's JVM heap in use right after its last garbage collection: the live set,
+   * without the garbage of the saw-tooth (its admin {@code /stats} {@code heap_live_after_gc_bytes}).
+   */
+  PROCESSOR_HEAP_LIVE("processor_heap_live_bytes", "processor heap live after GC"),
   /** Body bytes the ext_proc server holds right now (its admin {@code /stats} {@code bytes_held}). */
   PROCESSOR_BYTES_HELD("processor_bytes_held", "processor bytes held"),
   /** The echo backend's resident set size. */

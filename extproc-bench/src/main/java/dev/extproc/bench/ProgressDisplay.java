@@ -9,38 +9,51 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A one-line progress display on a terminal: elapsed time and, per upload stream, the MiB sent and received.
- * Quiet (prints nothing) when {@link #enabled} is false, which {@link #forEnvironment} decides: off when
- * {@code CI=true} or when there is no terminal.
+ * A one-line progress display on a terminal: elapsed time and, per upload stream, the MiB sent and
+ * received, redrawn every 500 ms while a phase runs. Between phases ({@link #done}) nothing is
+ * redrawn, so what the command prints next starts on a line of its own. Log lines written meanwhile
+ * start with {@link Terminal#CLEAR_LINE} (the app's log encoder does it on a terminal) and so replace
+ * the progress line instead of being glued to it; the next redraw goes below them.
+ *
+ * <p>Quiet (prints nothing) when {@link #enabled} is false, which {@link #forEnvironment} decides:
+ * off when {@code CI=true} or when there is no terminal. Thread-safe.
  */
 public final class ProgressDisplay implements AutoCloseable {
+
+  /** Whether a phase is running (its line is redrawn) or the display is idle. */
+  private enum State { IDLE, RUNNING }
 
   private final PrintStream out;
   private final boolean enabled;
   private final ScheduledExecutorService timer;
-  private volatile String label = "";
-  private volatile UploadDriver.Progress progress;
-  private volatile long startNanos = System.nanoTime();
+  private State state = State.IDLE;
+  private String label = "";
+  private UploadDriver.Progress progress;
+  private long startNanos = System.nanoTime();
 
   ProgressDisplay(PrintStream out, boolean enabled) {
+    this(out, enabled, enabled);
+  }
+
+  /** With {@code ticking} false nothing redraws by itself (tests call {@link #tick()}). */
+  ProgressDisplay(PrintStream out, boolean enabled, boolean ticking) {
     this.out = requireNonNull(out, "out");
     this.enabled = enabled;
-    if (enabled) {
+    if (ticking) {
       timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "bench-progress");
         t.setDaemon(true);
         return t;
       });
-      timer.scheduleAtFixedRate(this::print, 500, 500, TimeUnit.MILLISECONDS);
+      timer.scheduleAtFixedRate(this::tick, 500, 500, TimeUnit.MILLISECONDS);
     } else {
       timer = null;
     }
   }
 
-  /** Returns a display on stderr, enabled only on a terminal and when {@code CI} is not {@code true}. */
+  /** Returns a display on stderr, enabled only on an interactive terminal and when {@code CI} is not {@code true}. */
   public static ProgressDisplay forEnvironment(Map<String, String> env) {
-    boolean ci = "true".equalsIgnoreCase(env.getOrDefault("CI", ""));
-    return new ProgressDisplay(System.err, !ci && System.console() != null);
+    return new ProgressDisplay(System.err, Terminal.interactive(env));
   }
 
   /** Returns a display that prints nothing. */
@@ -54,23 +67,30 @@ public final class ProgressDisplay implements AutoCloseable {
   }
 
   /** Shows a new phase (such as {@code passthrough /streamed c=10}) and, when not null, the uploads' counters. */
-  public void phase(String label, UploadDriver.Progress progress) {
+  public synchronized void phase(String label, UploadDriver.Progress progress) {
     this.label = requireNonNull(label, "label");
     this.progress = progress;
     this.startNanos = System.nanoTime();
+    this.state = State.RUNNING;
     if (enabled) {
-      out.print("\r\033[K" + label);
+      out.print(Terminal.CLEAR_LINE + label);
       out.flush();
     }
   }
 
-  /** Ends the current phase's line with a summary. */
-  public void done(String summary) {
+  /**
+   * Ends the current phase's line with a summary and stops redrawing it.
+   *
+   * @return whether the summary was printed (false when the display is quiet: the caller logs it)
+   */
+  public synchronized boolean done(String summary) {
     this.progress = null;
+    this.state = State.IDLE;
     if (enabled) {
-      out.print("\r\033[K" + label + ": " + summary + "\n");
+      out.print(Terminal.CLEAR_LINE + label + ": " + summary + "\n");
       out.flush();
     }
+    return enabled;
   }
 
   static String line(String label, double elapsedSeconds, UploadDriver.Progress p) {
@@ -86,16 +106,25 @@ public final class ProgressDisplay implements AutoCloseable {
     return sb.toString();
   }
 
-  private void print() {
-    String text = line(label, (System.nanoTime() - startNanos) / 1e9, progress);
-    out.print("\r\033[K" + text);
+  /** Redraws the running phase's line; nothing while idle. Called by the timer every 500 ms. */
+  synchronized void tick() {
+    if (!enabled || state != State.RUNNING) {
+      return;
+    }
+    out.print(Terminal.CLEAR_LINE + line(label, (System.nanoTime() - startNanos) / 1e9, progress));
     out.flush();
   }
 
+  /** Stops redrawing; a phase still shown is cleared so the next output starts on a clean line. */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (timer != null) {
       timer.shutdownNow();
     }
+    if (enabled && state == State.RUNNING) {
+      out.print(Terminal.CLEAR_LINE);
+      out.flush();
+    }
+    state = State.IDLE;
   }
 }

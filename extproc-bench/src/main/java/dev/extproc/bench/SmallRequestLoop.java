@@ -2,32 +2,22 @@ package dev.extproc.bench;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
+import dev.extproc.client.BodyDigest;
+import dev.extproc.client.Connection;
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Request;
+import dev.extproc.client.RequestBody;
+import dev.extproc.client.Response;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.HdrHistogram.Histogram;
@@ -36,18 +26,18 @@ import org.HdrHistogram.Recorder;
 /**
  * A closed loop of small POSTs: {@code connections} keep-alive connections, each sending the next request
  * as soon as the previous response arrived, for {@code duration}; every response must be 200 with the
- * request body echoed back.
+ * request body echoed back (compared by SHA-256).
  */
 public final class SmallRequestLoop {
 
   /** The body size of the small-request scenario: 1 KiB. */
   public static final int DEFAULT_BODY_BYTES = 1024;
 
-  private final EventLoopGroup group;
+  private final HttpClient client;
 
   /** Creates a loop on an event loop group the caller owns. */
   public SmallRequestLoop(EventLoopGroup group) {
-    this.group = requireNonNull(group, "group");
+    this.client = new HttpClient(requireNonNull(group, "group"));
   }
 
   /**
@@ -87,146 +77,125 @@ public final class SmallRequestLoop {
     }
     byte[] payload = new byte[bodyBytes];
     new Random(42).nextBytes(payload);
+    String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
+    Request request = Request.post(path, RequestBody.ofBytes(payload))
+        .withHeader("content-type", "application/octet-stream");
+    BodyDigest.Result expected = BodyDigest.Result.of(payload);
     Recorder recorder = new Recorder(3);
     long start = System.nanoTime();
     long deadline = start + duration.toNanos();
-    List<LoopHandler> handlers = new ArrayList<>();
-    List<Channel> channels = new ArrayList<>();
+    InetSocketAddress address = new InetSocketAddress(target.getHost(), target.getPort());
+    List<Loop> loops = new ArrayList<>();
     for (int i = 0; i < connections; i++) {
-      LoopHandler handler = new LoopHandler(target, payload, deadline, recorder);
-      handlers.add(handler);
-      ChannelFuture connect = new Bootstrap()
-          .group(group)
-          .channel(NioSocketChannel.class)
-          .option(ChannelOption.TCP_NODELAY, true)
-          .handler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1024 * 1024), handler);
-            }
-          })
-          .connect(target.getHost(), target.getPort());
-      channels.add(connect.channel());
-      connect.addListener(f -> {
-        if (!f.isSuccess()) {
-          handler.stop("connect to " + target + " failed: " + f.cause());
+      Loop loop = new Loop(request, expected, deadline, recorder);
+      loops.add(loop);
+      client.connect(address, HttpProtocol.HTTP_1_1).whenComplete((connection, failure) -> {
+        if (failure != null) {
+          loop.stop("connect to " + target + " failed: " + failure.getMessage());
+        } else {
+          loop.begin(connection);
         }
       });
     }
-    CompletableFuture<Void> all = CompletableFuture.allOf(handlers.stream().map(h -> h.done).toArray(CompletableFuture[]::new));
+    CompletableFuture<Void> all = CompletableFuture.allOf(loops.stream().map(l -> l.done).toArray(CompletableFuture[]::new));
     try {
       // A request in flight at the deadline may take a while; give it 30 s more, then cut.
       all.get(duration.toNanos() + TimeUnit.SECONDS.toNanos(30), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
-      channels.forEach(Channel::close);
-      handlers.forEach(h -> h.stop("still waiting for a response 30 s after the end of the run"));
-    } catch (java.util.concurrent.ExecutionException e) {
+      loops.forEach(l -> l.stop("still waiting for a response 30 s after the end of the run"));
+    } catch (ExecutionException e) {
       throw new IllegalStateException(e.getCause());
+    } finally {
+      loops.forEach(Loop::close);
     }
     long elapsed = System.nanoTime() - start;
     long completed = 0;
     long failed = 0;
     String firstError = null;
-    for (LoopHandler h : handlers) {
-      synchronized (h) {
-        completed += h.completed;
-        failed += h.failed;
+    for (Loop l : loops) {
+      synchronized (l) {
+        completed += l.completed;
+        failed += l.failed;
         if (firstError == null) {
-          firstError = h.firstError;
+          firstError = l.firstError;
         }
       }
     }
     return new Result(completed, failed, elapsed, recorder.getIntervalHistogram(), firstError);
   }
 
-  /** One connection of the loop; runs on its event loop. */
-  private static final class LoopHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
-    private final URI target;
-    private final byte[] payload;
+  /** One keep-alive connection of the loop; its callbacks run on the connection's event loop. */
+  private static final class Loop {
+    private final Request request;
+    private final BodyDigest.Result expected;
     private final long deadline;
     private final Recorder recorder;
     final CompletableFuture<Void> done = new CompletableFuture<>();
-    private long sentAt;
+    private volatile Connection connection;
     long completed;
     long failed;
     String firstError;
 
-    LoopHandler(URI target, byte[] payload, long deadline, Recorder recorder) {
-      this.target = target;
-      this.payload = payload;
+    Loop(Request request, BodyDigest.Result expected, long deadline, Recorder recorder) {
+      this.request = request;
+      this.expected = expected;
       this.deadline = deadline;
       this.recorder = recorder;
     }
 
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      send(ctx);
-      ctx.fireChannelActive();
+    void begin(Connection opened) {
+      connection = opened;
+      send();
     }
 
-    private void send(ChannelHandlerContext ctx) {
-      String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
-      FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, path,
-          Unpooled.wrappedBuffer(payload));
-      request.headers()
-          .set(HttpHeaderNames.HOST, target.getHost() + ":" + target.getPort())
-          .set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream")
-          .set(HttpHeaderNames.CONTENT_LENGTH, payload.length);
-      sentAt = System.nanoTime();
-      ctx.writeAndFlush(request).addListener(f -> {
-        if (!f.isSuccess()) {
-          stop("write failed: " + f.cause());
-          ctx.close();
+    private void send() {
+      long sentAt = System.nanoTime();
+      connection.start(request).response().whenComplete((response, failure) -> {
+        long now = System.nanoTime();
+        if (failure != null) {
+          stop("no response: " + failure.getMessage());
+          return;
+        }
+        String error = verify(response);
+        if (response.outcome() != Response.Outcome.COMPLETE) {
+          stop(error);
+          return;
+        }
+        synchronized (this) {
+          completed++;
+          if (error != null) {
+            failed++;
+            if (firstError == null) {
+              firstError = error;
+            }
+          }
+        }
+        recorder.recordValue(Math.max(1, (now - sentAt) / 1000));
+        if (now < deadline && !done.isDone() && connection.isOpen()) {
+          send();
+        } else if (now < deadline && !done.isDone()) {
+          stop("the server closed the keep-alive connection");
+        } else {
+          done.complete(null);
         }
       });
     }
 
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
-      long now = System.nanoTime();
-      String error = verify(response);
-      synchronized (this) {
-        completed++;
-        if (error != null) {
-          failed++;
-          if (firstError == null) {
-            firstError = error;
-          }
-        }
+    private String verify(Response response) {
+      if (response.outcome() != Response.Outcome.COMPLETE) {
+        return "connection closed while waiting for a response: " + response.detail();
       }
-      recorder.recordValue(Math.max(1, (now - sentAt) / 1000));
-      if (now < deadline && !done.isDone()) {
-        send(ctx);
-      } else {
-        done.complete(null);
-        ctx.close();
+      if (response.status() != 200) {
+        return "HTTP " + response.status() + " (expected: 200)";
       }
-    }
-
-    private String verify(FullHttpResponse response) {
-      if (response.status().code() != 200) {
-        return "HTTP " + response.status().code() + " (expected: 200)";
-      }
-      ByteBuf content = response.content();
-      if (content.readableBytes() != payload.length || !content.equals(Unpooled.wrappedBuffer(payload))) {
-        return "response body of " + content.readableBytes() + " bytes differs from the " + payload.length
+      if (!response.body().equals(expected)) {
+        return "response body of " + response.body().length() + " bytes differs from the " + expected.length()
             + "-byte request body";
       }
       return null;
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      stop("connection closed while waiting for a response");
-      ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      stop("connection error: " + cause);
-      ctx.close();
-    }
-
+    /** Counts a failure that ends this connection's loop (once). */
     void stop(String error) {
       if (done.isDone()) {
         return;
@@ -239,6 +208,13 @@ public final class SmallRequestLoop {
         }
       }
       done.complete(null);
+    }
+
+    void close() {
+      Connection c = connection;
+      if (c != null) {
+        c.close();
+      }
     }
   }
 }

@@ -2,91 +2,64 @@ package dev.extproc.bench;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
+import dev.extproc.client.Exchange;
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Request;
+import dev.extproc.client.RequestBody;
+import dev.extproc.client.Response;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.HttpChunkedInput;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.stream.ChunkedNioFile;
-import io.netty.handler.stream.ChunkedWriteHandler;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Sends N concurrent HTTP/1.1 uploads like curl does ({@code Content-Length}, one connection each, no
  * {@code Expect: 100-continue}) and verifies every response by SHA-256 as it arrives.
  *
- * <p>Back-pressure both ways: the body is read from the file one chunk at a time and only while the
- * socket is writable ({@link ChunkedWriteHandler}); response bytes are digested and released as they
- * arrive, so neither a body nor a response is ever held whole in memory.
+ * <p>Back-pressure both ways comes from the project's {@link HttpClient}: the body is read from the
+ * file one chunk at a time and only while the socket is writable; response bytes are digested and
+ * released as they arrive, so neither a body nor a response is ever held whole in memory.
  */
 public final class UploadDriver {
 
-  private final EventLoopGroup group;
+  private final HttpClient client;
 
-  /**
-   * Creates a driver on an event loop group the caller owns (and shuts down).
-   */
+  /** Creates a driver on an event loop group the caller owns (and shuts down). */
   public UploadDriver(EventLoopGroup group) {
-    this.group = requireNonNull(group, "group");
+    this.client = new HttpClient(requireNonNull(group, "group"));
   }
 
-  /** Live byte counters of a running batch, for a progress display. */
+  /** Live byte counters of a running batch, for a progress display. Any thread. */
   public static final class Progress {
-    private final AtomicLongArray sent;
-    private final AtomicLongArray received;
+    private final List<Exchange> exchanges;
     private final long bodyBytes;
     private final long expectedBytes;
 
-    Progress(int concurrency, long bodyBytes, long expectedBytes) {
-      this.sent = new AtomicLongArray(concurrency);
-      this.received = new AtomicLongArray(concurrency);
+    Progress(List<Exchange> exchanges, long bodyBytes, long expectedBytes) {
+      this.exchanges = exchanges;
       this.bodyBytes = bodyBytes;
       this.expectedBytes = expectedBytes;
     }
 
     /** Returns the number of uploads. */
     public int streams() {
-      return sent.length();
+      return exchanges.size();
     }
 
     /** Returns the request body bytes upload {@code i} has read from its file and written. */
     public long sent(int i) {
-      return sent.get(i);
+      return exchanges.get(i).bytesSent();
     }
 
     /** Returns the response body bytes upload {@code i} has received. */
     public long received(int i) {
-      return received.get(i);
+      return exchanges.get(i).bytesReceived();
     }
 
     /** Returns the request body size of each upload. */
@@ -100,9 +73,7 @@ public final class UploadDriver {
     }
   }
 
-  /**
-   * Starts a batch; the returned {@link Batch} tells progress and completes when every upload ended.
-   */
+  /** Starts a batch; the returned {@link Batch} tells progress and completes when every upload ended. */
   public Batch start(UploadSpec spec) {
     requireNonNull(spec, "spec");
     return new Batch(spec);
@@ -111,19 +82,23 @@ public final class UploadDriver {
   /** A running batch of uploads. */
   public final class Batch {
     private final UploadSpec spec;
+    private final List<Exchange> exchanges = new ArrayList<>();
     private final Progress progress;
-    private final List<CompletableFuture<UploadResult>> results = new ArrayList<>();
-    private final List<Channel> channels = new ArrayList<>();
     private final long startNanos = System.nanoTime();
 
     private Batch(UploadSpec spec) {
       this.spec = spec;
-      this.progress = new Progress(spec.concurrency(), spec.bodyBytes(), spec.expected().length());
+      InetSocketAddress target = new InetSocketAddress(spec.target().getHost(), spec.target().getPort());
+      Request request = Request.post(pathOf(spec), RequestBody.ofFile(spec.bodyFile(), spec.bodyBytes()))
+          .withHeader("content-type", "video/mp4")
+          .withHeader("accept", "*/*")
+          .withChunkBytes(spec.chunkBytes())
+          // The batch enforces the spec's timeout; an exchange's own is only a backstop.
+          .withTimeout(spec.timeout().plusMinutes(1));
       for (int i = 0; i < spec.concurrency(); i++) {
-        CompletableFuture<UploadResult> result = new CompletableFuture<>();
-        results.add(result);
-        connect(i, result);
+        exchanges.add(client.start(target, HttpProtocol.HTTP_1_1, request));
       }
+      this.progress = new Progress(List.copyOf(exchanges), spec.bodyBytes(), spec.expected().length());
     }
 
     /** Returns the live counters. */
@@ -131,170 +106,60 @@ public final class UploadDriver {
       return progress;
     }
 
-    private void connect(int index, CompletableFuture<UploadResult> result) {
-      UploadHandler handler = new UploadHandler(index, spec, progress, result);
-      Bootstrap bootstrap = new Bootstrap()
-          .group(group)
-          .channel(NioSocketChannel.class)
-          .option(ChannelOption.TCP_NODELAY, true)
-          .handler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              ch.pipeline().addLast(new HttpClientCodec(), new ChunkedWriteHandler(), handler);
-            }
-          });
-      ChannelFuture connect = bootstrap.connect(spec.target().getHost(), spec.target().getPort());
-      synchronized (channels) {
-        channels.add(connect.channel());
-      }
-      connect.addListener(f -> {
-        if (!f.isSuccess()) {
-          handler.fail("connect to " + spec.target() + " failed: " + f.cause());
-        }
-      });
-    }
-
-    /**
-     * Waits for every upload; uploads still running when the spec's timeout expires are closed and fail.
-     */
+    /** Waits for every upload; uploads still running when the spec's timeout expires are cancelled and fail. */
     public UploadRun await() throws InterruptedException {
       long deadline = startNanos + spec.timeout().toNanos();
-      CompletableFuture<Void> all = CompletableFuture.allOf(results.toArray(CompletableFuture[]::new));
+      CompletableFuture<?>[] all = exchanges.stream().map(Exchange::response).toArray(CompletableFuture[]::new);
+      boolean timedOut = false;
       try {
-        all.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        CompletableFuture.allOf(all).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        synchronized (channels) {
-          channels.forEach(Channel::close);
-        }
-        for (int i = 0; i < results.size(); i++) {
-          results.get(i).complete(new UploadResult(i, 0, System.nanoTime() - startNanos, -1,
-              progress.sent(i), progress.received(i), false, "timed out after " + spec.timeout()));
-        }
+        timedOut = true;
+        exchanges.forEach(Exchange::cancel);
       } catch (ExecutionException e) {
-        throw new IllegalStateException("an upload future failed instead of reporting its failure", e.getCause());
+        // An exchange's own backstop timeout: reported per upload below.
       }
-      List<UploadResult> done = results.stream().map(CompletableFuture::join).toList();
-      long end = System.nanoTime();
-      return new UploadRun(done, end - startNanos);
-    }
-  }
-
-  /** One upload on one connection; all its methods run on the channel's event loop. */
-  private static final class UploadHandler extends SimpleChannelInboundHandler<HttpObject> {
-    private final int index;
-    private final UploadSpec spec;
-    private final Progress progress;
-    private final CompletableFuture<UploadResult> result;
-    private final MessageDigest digest = Digests.newSha256();
-    private final long startNanos = System.nanoTime();
-    private long firstByteNanos = -1;
-    private int status;
-    private long received;
-    private HttpChunkedInput body;
-    private String writeError;
-    private ScheduledFuture<?> progressTask;
-
-    UploadHandler(int index, UploadSpec spec, Progress progress, CompletableFuture<UploadResult> result) {
-      this.index = index;
-      this.spec = spec;
-      this.progress = progress;
-      this.result = result;
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) throws IOException {
-      HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, pathOf(spec));
-      head.headers()
-          .set(HttpHeaderNames.HOST, spec.target().getHost() + ":" + spec.target().getPort())
-          .set(HttpHeaderNames.CONTENT_TYPE, "video/mp4")
-          .set(HttpHeaderNames.CONTENT_LENGTH, spec.bodyBytes())
-          .set(HttpHeaderNames.ACCEPT, "*/*");
-      FileChannel file = FileChannel.open(spec.bodyFile(), StandardOpenOption.READ);
-      // ChunkedWriteHandler closes the input (and so the file) when it is done, fails, or the channel closes.
-      body = new HttpChunkedInput(new ChunkedNioFile(file, 0, spec.bodyBytes(), spec.chunkBytes()));
-      ctx.write(head);
-      ctx.writeAndFlush(body).addListener(f -> {
-        if (!f.isSuccess()) {
-          writeError = "request body write failed after " + sent() + " bytes: " + f.cause();
-        }
-        progress.sent.set(index, sent());
-      });
-      progressTask = ctx.executor().scheduleAtFixedRate(() -> progress.sent.set(index, sent()), 100, 100, TimeUnit.MILLISECONDS);
-      ctx.fireChannelActive();
-    }
-
-    private long sent() {
-      return body == null ? 0 : body.progress();
-    }
-
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, HttpObject msg) {
-      if (result.isDone()) {
-        return;
+      List<UploadResult> done = new ArrayList<>();
+      for (int i = 0; i < exchanges.size(); i++) {
+        done.add(result(i, exchanges.get(i), timedOut));
       }
-      if (msg instanceof HttpResponse response) {
-        firstByteNanos = System.nanoTime() - startNanos;
-        status = response.status().code();
-      }
-      if (msg instanceof HttpContent content) {
-        ByteBuf buf = content.content();
-        if (buf.isReadable()) {
-          for (ByteBuffer nio : buf.nioBuffers()) {
-            digest.update(nio);
-          }
-          received += buf.readableBytes();
-          progress.received.set(index, received);
-        }
-        if (msg instanceof LastHttpContent) {
-          finish(ctx);
-        }
-      }
+      return new UploadRun(done, System.nanoTime() - startNanos);
     }
 
-    private void finish(ChannelHandlerContext ctx) {
-      byte[] actual = digest.digest();
-      String error = null;
-      if (status != 200) {
-        error = "HTTP " + status + " (expected: 200)";
-      } else if (received != spec.expected().length()) {
-        error = "response body " + received + " bytes (expected: " + spec.expected() + ")";
-      } else if (!Arrays.equals(actual, spec.expected().sha256())) {
-        error = "response body sha256 " + Digests.hex(actual) + " (expected: " + spec.expected() + ")";
-      } else if (sent() != spec.bodyBytes()) {
-        error = "response ended after " + sent() + " request bytes (expected: " + spec.bodyBytes() + ")";
+    private UploadResult result(int index, Exchange exchange, boolean timedOut) {
+      Response response = exchange.response().getNow(null);
+      if (response == null || timedOut && response.outcome() == Response.Outcome.CLIENT_ABORTED) {
+        return new UploadResult(index, response == null ? 0 : response.status(), System.nanoTime() - startNanos, -1,
+            exchange.bytesSent(), exchange.bytesReceived(), false, "timed out after " + spec.timeout());
       }
-      complete(error);
-      ctx.close();
+      String error = verify(response);
+      return new UploadResult(index, response.status(), response.elapsed().toNanos(),
+          response.timeToHeaders() == null ? -1 : response.timeToHeaders().toNanos(),
+          response.bytesSent(), response.body().length(), error == null, error);
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      fail("connection closed after " + received + " response bytes"
-          + (status == 0 ? " and no response head" : " (HTTP " + status + ")")
-          + (writeError == null ? "" : "; " + writeError));
-      ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      fail("connection error: " + cause);
-      ctx.close();
-    }
-
-    void fail(String error) {
-      complete(error);
-    }
-
-    private void complete(String error) {
-      if (result.isDone()) {
-        return;
+    private String verify(Response response) {
+      if (response.status() == 0 && response.detail().startsWith("connect to ")) {
+        return response.detail().replaceFirst("^connect to \\S+", "connect to " + spec.target());
       }
-      if (progressTask != null) {
-        progressTask.cancel(false);
+      if (response.outcome() != Response.Outcome.COMPLETE) {
+        return "connection closed after " + response.body().length() + " response bytes"
+            + (response.status() == 0 ? " and no response head" : " (HTTP " + response.status() + ")")
+            + (response.detail().isEmpty() ? "" : "; " + response.detail());
       }
-      progress.sent.set(index, sent());
-      result.complete(new UploadResult(index, status, System.nanoTime() - startNanos, firstByteNanos,
-          sent(), received, error == null, error));
+      if (response.status() != 200) {
+        return "HTTP " + response.status() + " (expected: 200)";
+      }
+      if (response.body().length() != spec.expected().length()) {
+        return "response body " + response.body().length() + " bytes (expected: " + spec.expected() + ")";
+      }
+      if (!response.body().sha256().equals(HexFormat.of().formatHex(spec.expected().sha256()))) {
+        return "response body sha256 " + response.body().sha256() + " (expected: " + spec.expected() + ")";
+      }
+      if (response.bytesSent() != spec.bodyBytes()) {
+        return "response ended after " + response.bytesSent() + " request bytes (expected: " + spec.bodyBytes() + ")";
+      }
+      return null;
     }
   }
 

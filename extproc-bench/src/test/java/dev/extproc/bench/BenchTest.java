@@ -93,7 +93,8 @@ class BenchTest {
     assertThat(s.routes()).extracting(RouteReport::route)
         .containsExactly("/streamed", "/full-duplex-streamed", "/buffered", "baseline");
     assertThat(s.route("/buffered").orElseThrow().skipped())
-        .startsWith("a 262144-byte body does not fit Envoy's buffer limit of 100000 bytes");
+        .isEqualTo("a 262144-byte body does not fit the /buffered route's request body buffer limit of 100000 bytes"
+            + " (Envoy route request_body_buffer_limit); BUFFERED would answer 413");
     assertThat(environment.started).isEqualTo(3);
     RouteReport streamed = s.route("/streamed").orElseThrow();
     assertThat(streamed.verified()).isEqualTo(2);

@@ -27,6 +27,10 @@ class ReportWriterTest {
         new MemoryRecording.Sample(0, Metric.ENVOY_RSS, base),
         new MemoryRecording.Sample(100, Metric.ENVOY_RSS, base * 2),
         new MemoryRecording.Sample(100, Metric.PROCESSOR_HEAP_USED, base / 2),
+        new MemoryRecording.Sample(100, Metric.PROCESSOR_HEAP_LIVE, base / 4),
+        new MemoryRecording.Sample(100, Metric.ENVOY_ALLOCATED, base / 3),
+        new MemoryRecording.Sample(200, Metric.PROCESSOR_HEAP_USED, base / 3),
+        new MemoryRecording.Sample(200, Metric.PROCESSOR_HEAP_LIVE, base / 4),
         new MemoryRecording.Sample(200, Metric.ENVOY_RSS, base)), List.of());
   }
 
@@ -82,6 +86,25 @@ class ReportWriterTest {
       byte[] png = Files.readAllBytes(dir.resolve(chart));
       assertThat(png).startsWith(0x89, 'P', 'N', 'G');
     }
-    assertThat(md).contains("![seed-aggregating-echo-envoy-rss.png](seed-aggregating-echo-envoy-rss.png)");
+    assertThat(md).contains("![seed-aggregating-echo-envoy-rss.png](seed-aggregating-echo-envoy-rss.png)")
+        .contains("## Reading the report").contains("Envoy allocated is what Envoy's own code holds")
+        .contains("[report.html](report.html)");
+    String html = Files.readString(dir.resolve("report.html"));
+    assertThat(html).contains("<td>/full-duplex-streamed</td><td>140.0 MiB</td><td>1.40 x</td>")
+        .contains("Envoy peak RSS on /full-duplex-streamed &lt;= 1.5 x baseline")
+        .contains("<td>echo</td><td style=\"text-align:left\">aggregating</td>");
+  }
+
+  @Test
+  void charts_haveTheirTargetLines_andTheHeapChartBothSeries() {
+    ScenarioReport s = seed(140L << 20);
+
+    assertThat(Charts.reference(s, Charts.Kind.ENVOY_RSS)).hasValueSatisfying(l ->
+        assertThat(l.bytes()).isEqualTo((long) (1.5 * (100L << 20))));
+    assertThat(Charts.reference(s, Charts.Kind.PROCESSOR_HEAP)).hasValueSatisfying(l ->
+        assertThat(l.bytes()).isEqualTo(64L << 20));
+    assertThat(Charts.reference(s, Charts.Kind.ENVOY_ALLOCATED)).isEmpty();
+    assertThat(Charts.xmx("-XX:+UseG1GC -Xmx1g -Xmx64m")).hasValue(64L << 20);
+    assertThat(Charts.xmx("-Xss1m")).isEmpty();
   }
 }

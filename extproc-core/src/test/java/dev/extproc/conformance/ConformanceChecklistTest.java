@@ -36,7 +36,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The scenarios of the conformance checklist (docs/ext-proc-protocol.md section 6) that apply to a
+ * The scenarios of the conformance checklist (docs/protocol.md §6) that apply to a
  * server, each named after Envoy's test, run against the engine through FakeEnvoy.
  */
 @Timeout(60)

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The upstream may answer before the request body is over, so Envoy interleaves the response
- * direction with the request direction on one stream (protocol doc 2.1). FakeEnvoy runs directions
+ * direction with the request direction on one stream (docs/protocol.md §2.1). FakeEnvoy runs directions
  * one after the other, so this is driven with raw messages.
  */
 @Timeout(60)

@@ -1,21 +1,25 @@
 package dev.extproc.echo;
 
+import static dev.extproc.echo.EchoRequests.digest;
+import static dev.extproc.echo.EchoRequests.local;
+import static dev.extproc.echo.EchoRequests.post;
 import static dev.extproc.echo.TestBodies.KIB;
 import static dev.extproc.echo.TestBodies.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
-
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.time.Duration;
-import java.util.HexFormat;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import dev.extproc.client.BodyFraming;
+import dev.extproc.client.Connection;
+import dev.extproc.client.Exchange;
+import dev.extproc.client.GeneratedBody;
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Request;
+import dev.extproc.client.Response;
+import dev.extproc.client.UploadGate;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,230 +32,176 @@ import org.junit.jupiter.params.provider.ValueSource;
 class EchoServerHttp1Test {
 
   private EchoServer server;
-  private int port;
+  private HttpClient client;
+  private Connection connection;
 
   @BeforeEach
-  void start() {
+  void start() throws Exception {
     server = EchoServer.builder().port(0).ioThreads(2).build();
-    port = server.start();
+    client = new HttpClient();
+    connection = client.open(local(server.start()), HttpProtocol.HTTP_1_1);
   }
 
   @AfterEach
   void stop() {
-    server.close();
+    try {
+      client.close();
+    } finally {
+      server.close();
+    }
   }
 
   @ParameterizedTest(name = "{0} bytes")
   @ValueSource(ints = {0, 1, 64 * KIB - 1, MIB + 1, 16 * MIB})
   void contentLengthBody_isEchoedByteExactWithTheSameLength(int size) throws Exception {
     byte[] body = TestBodies.body(size);
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      Http1TestClient.Response response = client.post("/echo", body, false);
 
-      assertThat(response.status()).isEqualTo(200);
-      assertThat(response.headers())
-          .containsEntry("content-length", Integer.toString(size))
-          .containsEntry("content-type", "application/octet-stream")
-          .doesNotContainKey("transfer-encoding");
-      assertThat(response.bodyBytes()).isEqualTo(size);
-      assertThat(response.sha256()).isEqualTo(TestBodies.sha256(body));
-    }
+    Response response = connection.start(post("/echo", body, false)).await();
+
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.headers())
+        .containsEntry("content-length", List.of(Integer.toString(size)))
+        .containsEntry("content-type", List.of("application/octet-stream"))
+        .doesNotContainKey("transfer-encoding");
+    assertThat(response.body()).isEqualTo(digest(body));
   }
 
   @ParameterizedTest(name = "{0} bytes")
   @ValueSource(ints = {0, 1, 64 * KIB - 1, MIB + 1, 16 * MIB})
   void chunkedBody_isEchoedByteExactAsAChunkedResponse(int size) throws Exception {
     byte[] body = TestBodies.body(size);
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      Http1TestClient.Response response = client.post("/echo", body, true);
 
-      assertThat(response.status()).isEqualTo(200);
-      assertThat(response.headers())
-          .containsEntry("transfer-encoding", "chunked")
-          .doesNotContainKey("content-length");
-      assertThat(response.bodyBytes()).isEqualTo(size);
-      assertThat(response.sha256()).isEqualTo(TestBodies.sha256(body));
-    }
+    Response response = connection.start(post("/echo", body, true)).await();
+
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.headers())
+        .containsEntry("transfer-encoding", List.of("chunked"))
+        .doesNotContainKey("content-length");
+    assertThat(response.body()).isEqualTo(digest(body));
   }
 
   @Test
   void keepAliveConnection_echoesRequestsOneAfterTheOther() throws Exception {
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      for (int size : new int[] {10, 70 * KIB, 0, 3}) {
-        byte[] body = TestBodies.body(size);
-        Http1TestClient.Response response = client.post("/again", body, size % 2 == 0);
-        assertThat(response.sha256()).as("size %d", size).isEqualTo(TestBodies.sha256(body));
-      }
+    for (int size : new int[] {10, 70 * KIB, 0, 3}) {
+      byte[] body = TestBodies.body(size);
+      Response response = connection.start(post("/again", body, size % 2 == 0)).await();
+      assertThat(response.body()).as("size %d", size).isEqualTo(digest(body));
     }
+    assertThat(connection.isOpen()).as("the one keep-alive connection").isTrue();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"CONTENT_LENGTH", "CHUNKED"})
+  void bodyHalfSent_isEchoedBeforeTheRestIsSent(BodyFraming framing) throws Exception {
+    GeneratedBody body = new GeneratedBody(7, 256 * KIB);
+    long half = body.length() / 2;
+    UploadGate gate = new UploadGate(half);
+
+    Exchange exchange = connection.start(Request.post("/stream", body, framing).withGate(gate));
+    gate.awaitReached();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> exchange.bytesReceived() == half);
+    assertThat(exchange.isDone()).isFalse();
+    gate.resume();
+    Response response = exchange.await();
+
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo(body.expectedDigest());
   }
 
   @Test
-  void bodyHalfSent_isEchoedBeforeTheRestIsSent() throws Exception {
-    byte[] body = TestBodies.body(256 * KIB);
-    int half = body.length / 2;
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead(
-          "POST", "/stream", Map.of("content-length", Integer.toString(body.length)));
-      client.out().write(body, 0, half);
-      client.out().flush();
-
-      Http1TestClient.ResponseHead head = client.readHead();
-      Http1TestClient.BodyReader reader = client.body(head);
-      byte[] first = reader.readExactly(half);
-
-      client.out().write(body, half, body.length - half);
-      client.out().flush();
-      byte[] second = reader.readExactly(body.length - half);
-
-      assertThat(head.status()).isEqualTo(200);
-      ByteArrayOutputStream echoed = new ByteArrayOutputStream();
-      echoed.write(first);
-      echoed.write(second);
-      assertThat(echoed.toByteArray()).isEqualTo(body);
-    }
-  }
-
-  @Test
-  void chunkedBodyHalfSent_isEchoedBeforeTheRestIsSent_andTrailersAreEchoed() throws Exception {
+  void chunkedBodyWithTrailers_isEchoedWithTheTrailers() throws Exception {
     byte[] body = TestBodies.body(100 * KIB);
-    int half = body.length / 2;
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead("POST", "/stream", Map.of("transfer-encoding", "chunked", "te", "trailers"));
-      client.writeChunk(body, 0, half);
 
-      Http1TestClient.ResponseHead head = client.readHead();
-      Http1TestClient.BodyReader reader = client.body(head);
-      byte[] first = reader.readExactly(half);
+    Response response = connection.start(post("/stream", body, true)
+        .withHeader("te", "trailers")
+        .withTrailers(Map.of("x-checksum", "abc123"))).await();
 
-      client.writeChunk(body, half, body.length - half);
-      client.writeLastChunk(Map.of("x-checksum", "abc123"));
-      byte[] second = reader.readExactly(body.length - half);
-
-      assertThat(first).isEqualTo(java.util.Arrays.copyOfRange(body, 0, half));
-      assertThat(second).isEqualTo(java.util.Arrays.copyOfRange(body, half, body.length));
-      assertThat(reader.read(new byte[1], 0, 1)).isEqualTo(-1);
-      assertThat(reader.trailers()).containsEntry("x-checksum", "abc123");
-    }
+    assertThat(response.body()).isEqualTo(digest(body));
+    assertThat(response.trailer("x-checksum")).hasValue("abc123");
   }
 
   @Test
   void clientThatDoesNotRead_stopsTheServerReading_thenTheWholeBodyIsEchoedWhenItReads() throws Exception {
-    long size = 128L * MIB;
-    byte[] block = TestBodies.body(MIB);
-    AtomicLong written = new AtomicLong();
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead("POST", "/slow-reader", Map.of("content-length", Long.toString(size)));
-      CompletableFuture<Void> writer =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  for (long off = 0; off < size; off += block.length) {
-                    client.out().write(block);
-                    written.addAndGet(block.length);
-                  }
-                  client.out().flush();
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-      // Nothing reads the response: the server must stop reading the request, so the writer stalls
-      // with at most the socket buffers and one read in flight, far below the body size.
-      long[] previous = {-1};
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .pollInterval(Duration.ofMillis(300))
-          .until(
-              () -> {
-                long now = written.get();
-                boolean stalled = now == previous[0];
-                previous[0] = now;
-                return stalled;
-              });
-      assertThat(written.get()).isLessThan(64L * MIB);
-      assertThat(writer).isNotDone();
+    GeneratedBody body = new GeneratedBody(8, 128L * MIB);
+    Exchange exchange = connection.start(Request.post("/slow-reader", body).withTimeout(Duration.ofSeconds(50)), false);
+    // Nothing reads the response: the server must stop reading the request, so the upload stalls
+    // with at most the socket buffers and one read in flight, far below the body size.
+    long[] previous = {-1};
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(300))
+        .until(() -> {
+          long now = exchange.bytesSent();
+          boolean stalled = now == previous[0];
+          previous[0] = now;
+          return stalled;
+        });
+    assertThat(exchange.bytesSent()).isLessThan(64L * MIB);
+    assertThat(exchange.isDone()).isFalse();
 
-      Http1TestClient.Response response = client.readResponse();
-      writer.get(30, TimeUnit.SECONDS);
+    connection.resumeReading();
+    Response response = exchange.await();
 
-      MessageDigest expected = TestBodies.sha256();
-      for (long off = 0; off < size; off += block.length) {
-        expected.update(block);
-      }
-      assertThat(response.bodyBytes()).isEqualTo(size);
-      assertThat(response.sha256()).isEqualTo(HexFormat.of().formatHex(expected.digest()));
-    }
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo(body.expectedDigest());
   }
 
   @Test
   void clientAbortingMidBody_leavesTheServerServing() throws Exception {
     byte[] body = TestBodies.body(MIB);
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead("POST", "/abort", Map.of("content-length", Integer.toString(2 * MIB)));
-      client.out().write(body);
-      client.out().flush();
-      client.readHead();
-    } // closed with half the body sent and most of the echo unread
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      assertThat(client.post("/after", body, true).sha256()).isEqualTo(TestBodies.sha256(body));
-    }
+    UploadGate gate = new UploadGate(MIB);
+    Exchange aborted = connection.start(Request.post("/abort", new GeneratedBody(9, 2L * MIB)).withGate(gate));
+    gate.awaitReached();
+    await().atMost(Duration.ofSeconds(10)).until(() -> aborted.bytesReceived() > 0);
+    gate.abort(); // the connection closes with half the body sent and most of the echo unread
+
+    assertThat(aborted.await().outcome()).isEqualTo(Response.Outcome.CLIENT_ABORTED);
+    Response after = client.exchange(local(server.port()), HttpProtocol.HTTP_1_1, post("/after", body, true));
+    assertThat(after.body()).isEqualTo(digest(body));
   }
 
   @Test
   void getHealthz_answersOk() throws Exception {
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead("GET", "/healthz", Map.of());
-      Http1TestClient.Response response = client.readResponse();
+    Response response = connection.start(Request.of("GET", "/healthz")).await();
 
-      assertThat(response.status()).isEqualTo(200);
-      assertThat(response.sha256()).isEqualTo(TestBodies.sha256("ok".getBytes(StandardCharsets.US_ASCII)));
-    }
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo(digest("ok".getBytes(StandardCharsets.US_ASCII)));
   }
 
   @Test
   void getWithoutBodyOnAnotherPath_answersEmpty200_andKeepsTheConnection() throws Exception {
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead("GET", "/anything?x=1", Map.of());
-      Http1TestClient.Response first = client.readResponse();
-      client.writeHead("HEAD", "/healthz", Map.of());
-      Http1TestClient.ResponseHead second = client.readHead(); // a HEAD response has no body
-      Http1TestClient.Response third = client.post("/after", TestBodies.body(5), false);
+    Response first = connection.start(Request.of("GET", "/anything?x=1")).await();
+    Response second = connection.start(Request.of("HEAD", "/healthz")).await(); // a HEAD response has no body
+    Response third = connection.start(post("/after", TestBodies.body(5), false)).await();
 
-      assertThat(first.status()).isEqualTo(200);
-      assertThat(first.bodyBytes()).isZero();
-      assertThat(second.status()).isEqualTo(200);
-      assertThat(second.headers()).containsEntry("content-length", "2");
-      assertThat(third.sha256()).isEqualTo(TestBodies.sha256(TestBodies.body(5)));
-    }
+    assertThat(first.status()).isEqualTo(200);
+    assertThat(first.body().length()).isZero();
+    assertThat(second.status()).isEqualTo(200);
+    assertThat(second.header("content-length")).hasValue("2");
+    assertThat(second.body().length()).isZero();
+    assertThat(third.body()).isEqualTo(digest(TestBodies.body(5)));
+    assertThat(connection.isOpen()).isTrue();
   }
 
   @Test
   void expectContinue_isAnsweredBeforeTheEcho() throws Exception {
     byte[] body = TestBodies.body(2 * KIB);
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead(
-          "POST", "/upload", Map.of("content-length", Integer.toString(body.length), "expect", "100-continue"));
-      client.out().write(body);
-      client.out().flush();
-      Http1TestClient.Response response = client.readResponse(); // skips the 100
 
-      assertThat(response.status()).isEqualTo(200);
-      assertThat(response.sha256()).isEqualTo(TestBodies.sha256(body));
-    }
+    Response response = connection.start(post("/upload", body, false).withHeader("expect", "100-continue")).await();
+
+    assertThat(response.status()).isEqualTo(200); // the 100 was skipped
+    assertThat(response.body()).isEqualTo(digest(body));
   }
 
   @Test
   void connectionClose_isHonouredAfterTheEcho() throws Exception {
     byte[] body = TestBodies.body(1000);
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      client.writeHead(
-          "POST", "/bye", Map.of("content-length", Integer.toString(body.length), "connection", "close"));
-      client.out().write(body);
-      client.out().flush();
-      Http1TestClient.Response response = client.readResponse();
 
-      assertThat(response.headers()).containsEntry("connection", "close");
-      assertThat(response.sha256()).isEqualTo(TestBodies.sha256(body));
-      assertThat(client.isClosedByServer()).isTrue();
-    }
+    Response response = connection.start(post("/bye", body, false).withHeader("connection", "close")).await();
+
+    assertThat(response.header("connection")).hasValue("close");
+    assertThat(response.body()).isEqualTo(digest(body));
+    await().atMost(Duration.ofSeconds(10)).until(() -> !connection.isOpen());
   }
 }

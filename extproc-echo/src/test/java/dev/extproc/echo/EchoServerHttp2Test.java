@@ -1,15 +1,26 @@
 package dev.extproc.echo;
 
+import static dev.extproc.echo.EchoRequests.digest;
+import static dev.extproc.echo.EchoRequests.local;
+import static dev.extproc.echo.EchoRequests.post;
 import static dev.extproc.echo.TestBodies.KIB;
 import static dev.extproc.echo.TestBodies.MIB;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.Http2Headers;
+import dev.extproc.client.BodyFraming;
+import dev.extproc.client.Connection;
+import dev.extproc.client.Exchange;
+import dev.extproc.client.GeneratedBody;
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Request;
+import dev.extproc.client.Response;
+import dev.extproc.client.UploadGate;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,12 +32,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class EchoServerHttp2Test {
 
   private EchoServer server;
-  private Http2TestClient client;
+  private HttpClient client;
+  private Connection connection;
 
   @BeforeEach
   void start() throws Exception {
     server = EchoServer.builder().port(0).ioThreads(2).build();
-    client = new Http2TestClient(server.start());
+    client = new HttpClient();
+    connection = client.open(local(server.start()), HttpProtocol.HTTP_2);
   }
 
   @AfterEach
@@ -43,116 +56,104 @@ class EchoServerHttp2Test {
   void priorKnowledgeStream_isEchoedByteExact(int size) throws Exception {
     byte[] body = TestBodies.body(size);
 
-    Http2TestClient.Response response =
-        client.post("/echo", body, null).response().get(30, TimeUnit.SECONDS);
+    Response response = connection.start(post("/echo", body, true)).await();
 
-    assertThat(response.status()).isEqualTo("200");
-    assertThat(response.headers().get("content-type")).hasToString("application/octet-stream");
-    assertThat(response.bodyBytes()).isEqualTo(size);
-    assertThat(response.sha256()).isEqualTo(TestBodies.sha256(body));
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.headers()).containsEntry("content-type", List.of("application/octet-stream"));
+    assertThat(response.body()).isEqualTo(digest(body));
   }
 
   @Test
   void concurrentStreams_areEchoedIndependently() throws Exception {
     byte[] a = TestBodies.body(MIB + 3);
     byte[] b = TestBodies.body(300 * KIB);
-    Http2TestClient.Stream first = client.post("/a", a, null);
-    Http2TestClient.Stream second = client.post("/b", b, null);
+    Exchange first = connection.start(post("/a", a, true));
+    Exchange second = connection.start(post("/b", b, true));
 
-    assertThat(first.response().get(30, TimeUnit.SECONDS).sha256()).isEqualTo(TestBodies.sha256(a));
-    assertThat(second.response().get(30, TimeUnit.SECONDS).sha256()).isEqualTo(TestBodies.sha256(b));
+    assertThat(first.await().body()).isEqualTo(digest(a));
+    assertThat(second.await().body()).isEqualTo(digest(b));
   }
 
   @Test
   void requestTrailers_areEchoedAsResponseTrailers() throws Exception {
     byte[] body = TestBodies.body(20 * KIB);
-    Http2Headers trailers = new DefaultHttp2Headers().set("x-checksum", "abc123");
 
-    Http2TestClient.Response response =
-        client.post("/trailers", body, trailers).response().get(30, TimeUnit.SECONDS);
+    Response response = connection.start(post("/trailers", body, true).withTrailers(Map.of("x-checksum", "abc123")))
+        .await();
 
-    assertThat(response.sha256()).isEqualTo(TestBodies.sha256(body));
-    assertThat(response.trailers()).isNotNull();
-    assertThat(response.trailers().get("x-checksum")).hasToString("abc123");
+    assertThat(response.body()).isEqualTo(digest(body));
+    assertThat(response.trailer("x-checksum")).hasValue("abc123");
   }
 
   @Test
   void bodyHalfSent_isEchoedBeforeTheRestIsSent() throws Exception {
-    byte[] body = TestBodies.body(512 * KIB);
-    int half = body.length / 2;
-    Http2TestClient.Stream stream = client.open("POST", "/stream", false);
-    for (int off = 0; off < half; off += 16 * KIB) {
-      stream.write(body, off, Math.min(16 * KIB, half - off), false);
-    }
+    GeneratedBody body = new GeneratedBody(11, 512 * KIB);
+    long half = body.length() / 2;
+    UploadGate gate = new UploadGate(half);
+    Exchange exchange = connection.start(Request.post("/stream", body, BodyFraming.CHUNKED).withGate(gate));
+    gate.awaitReached();
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> stream.receivedBytes() == half);
-    assertThat(stream.response()).isNotDone();
+    await().atMost(Duration.ofSeconds(10)).until(() -> exchange.bytesReceived() == half);
+    assertThat(exchange.isDone()).isFalse();
+    gate.resume();
 
-    for (int off = half; off < body.length; off += 16 * KIB) {
-      int len = Math.min(16 * KIB, body.length - off);
-      stream.write(body, off, len, off + len == body.length);
-    }
-    assertThat(stream.response().get(30, TimeUnit.SECONDS).sha256()).isEqualTo(TestBodies.sha256(body));
+    assertThat(exchange.await().body()).isEqualTo(body.expectedDigest());
   }
 
   @Test
   void streamAbandonedMidBody_isReleased_andTheConnectionKeepsServing() throws Exception {
     byte[] body = TestBodies.body(MIB);
-    Http2TestClient.Stream abandoned = client.open("POST", "/abandoned", false);
-    abandoned.write(body, 0, 64 * KIB, false);
-    await().atMost(Duration.ofSeconds(10)).until(() -> abandoned.receivedBytes() == 64 * KIB);
-    abandoned.channel.close().sync(); // RST_STREAM(CANCEL) from the client
+    UploadGate gate = new UploadGate(64 * KIB);
+    Exchange abandoned = connection.start(Request.post("/abandoned", new GeneratedBody(12, MIB), BodyFraming.CHUNKED)
+        .withGate(gate));
+    gate.awaitReached();
+    await().atMost(Duration.ofSeconds(10)).until(() -> abandoned.bytesReceived() == 64 * KIB);
+    gate.abort(); // RST_STREAM(CANCEL) from the client; the connection stays
 
-    Http2TestClient.Response next = client.post("/next", body, null).response().get(30, TimeUnit.SECONDS);
+    assertThat(abandoned.await().outcome()).isEqualTo(Response.Outcome.CLIENT_ABORTED);
+    Response next = connection.start(post("/next", body, true)).await();
 
-    assertThat(next.sha256()).isEqualTo(TestBodies.sha256(body));
+    assertThat(next.body()).isEqualTo(digest(body));
   }
 
   @Test
   void clientThatDoesNotRead_isHeldByFlowControl_thenTheWholeBodyIsEchoedWhenItReads() throws Exception {
-    byte[] body = TestBodies.body(8 * MIB);
-    Http2TestClient.Stream stream = client.open("POST", "/slow-reader", false, false);
-    for (int off = 0; off < body.length; off += 16 * KIB) {
-      int len = Math.min(16 * KIB, body.length - off);
-      stream.write(body, off, len, off + len == body.length);
-    }
-    // The response is not read: the echo can write only the client's receive window, so it stops
-    // reading, returns no more window, and the client can send little more than the echo's
-    // 256 KiB stream window. The writes wait in the client.
+    GeneratedBody body = new GeneratedBody(13, 8 * MIB);
+    Exchange exchange = connection.start(Request.post("/slow-reader", body, BodyFraming.CHUNKED), false);
+    // The response is not read: the echo can write only the client's receive window (1 MiB), so it
+    // stops reading, returns no more window, and the client can send little more than that plus the
+    // echo's 256 KiB stream window, far below the 8 MiB body. The upload waits in the client.
     long[] previous = {-1};
     await()
         .atMost(Duration.ofSeconds(30))
         .pollInterval(Duration.ofMillis(300))
-        .until(
-            () -> {
-              long now = client.socketBytesWritten();
-              boolean stalled = now == previous[0];
-              previous[0] = now;
-              return stalled;
-            });
-    assertThat(client.socketBytesWritten()).isLessThan(MIB);
-    assertThat(stream.response()).isNotDone();
+        .until(() -> {
+          long now = connection.socketBytesWritten();
+          boolean stalled = now == previous[0];
+          previous[0] = now;
+          return stalled;
+        });
+    assertThat(connection.socketBytesWritten()).isLessThan(HttpClient.STREAM_WINDOW + 512L * KIB);
+    assertThat(exchange.isDone()).isFalse();
 
-    stream.readResponse();
+    connection.resumeReading();
 
-    assertThat(stream.response().get(30, TimeUnit.SECONDS).sha256()).isEqualTo(TestBodies.sha256(body));
+    assertThat(exchange.await().body()).isEqualTo(body.expectedDigest());
   }
 
   @Test
   void getHealthz_answersOk() throws Exception {
-    Http2TestClient.Stream stream = client.open("GET", "/healthz", true);
+    Response response = connection.start(Request.of("GET", "/healthz")).await();
 
-    Http2TestClient.Response response = stream.response().get(10, TimeUnit.SECONDS);
-
-    assertThat(response.status()).isEqualTo("200");
-    assertThat(response.sha256()).isEqualTo(TestBodies.sha256("ok".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body()).isEqualTo(digest("ok".getBytes(StandardCharsets.US_ASCII)));
   }
 
   @Test
   void getWithoutBody_answersEmpty200() throws Exception {
-    Http2TestClient.Response response = client.open("GET", "/other", true).response().get(10, TimeUnit.SECONDS);
+    Response response = connection.start(Request.of("GET", "/other")).await();
 
-    assertThat(response.status()).isEqualTo("200");
-    assertThat(response.bodyBytes()).isZero();
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.body().length()).isZero();
   }
 }

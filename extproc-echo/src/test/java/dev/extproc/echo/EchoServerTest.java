@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.extproc.client.Connection;
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Request;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -18,11 +21,12 @@ class EchoServerTest {
   void close_terminatesEveryEventLoopThread() throws Exception {
     EchoServer server = EchoServer.builder().port(0).ioThreads(2).build();
     int port = server.start();
-    try (Http1TestClient client = new Http1TestClient(port)) {
-      assertThat(client.post("/x", TestBodies.body(100), false).status()).isEqualTo(200);
+    try (HttpClient client = new HttpClient();
+        Connection connection = client.open(EchoRequests.local(port), HttpProtocol.HTTP_1_1)) {
+      assertThat(connection.start(EchoRequests.post("/x", TestBodies.body(100), false)).await().status()).isEqualTo(200);
       // The connection is still open while the server closes.
       server.close();
-      assertThat(client.isClosedByServer()).isTrue();
+      await().atMost(Duration.ofSeconds(5)).until(() -> !connection.isOpen());
     }
 
     await()
@@ -82,11 +86,10 @@ class EchoServerTest {
   void http1AndHttp2_areServedOnTheSamePort() throws Exception {
     try (EchoServer server = EchoServer.builder().port(0).ioThreads(1).build()) {
       int port = server.start();
-      try (Http1TestClient h1 = new Http1TestClient(port);
-          Http2TestClient h2 = new Http2TestClient(port)) {
-        h1.writeHead("GET", "/healthz", Map.of());
-        assertThat(h1.readResponse().bodyBytes()).isEqualTo(2);
-        assertThat(h2.open("GET", "/healthz", true).response().get().bodyBytes()).isEqualTo(2);
+      try (HttpClient client = new HttpClient()) {
+        Request healthz = Request.of("GET", "/healthz");
+        assertThat(client.exchange(EchoRequests.local(port), HttpProtocol.HTTP_1_1, healthz).body().length()).isEqualTo(2);
+        assertThat(client.exchange(EchoRequests.local(port), HttpProtocol.HTTP_2, healthz).body().length()).isEqualTo(2);
       }
     }
   }

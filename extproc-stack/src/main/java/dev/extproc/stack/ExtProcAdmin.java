@@ -11,7 +11,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * Client of the ext_proc server's admin HTTP port (CONTRACTS.md): {@code /healthz}, {@code /stats}
+ * Client of the ext_proc server's admin HTTP port (docs/interfaces.md): {@code /healthz}, {@code /stats}
  * (flat JSON of numbers) and {@code /metrics}.
  */
 public final class ExtProcAdmin {

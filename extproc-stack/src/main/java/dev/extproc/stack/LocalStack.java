@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The Java children run as {@code java <jvm options> -cp <classpath> <main class> echo|server ...}
  * (defaults: this JVM's java and class path, {@code dev.extproc.app.ExtProcMain}), and report their
- * ports through ready files (CONTRACTS.md). Envoy binds port 0 when asked and its real ports are read
+ * ports through ready files (docs/interfaces.md). Envoy binds port 0 when asked and its real ports are read
  * from the admin endpoint.
  */
 public final class LocalStack implements AutoCloseable {

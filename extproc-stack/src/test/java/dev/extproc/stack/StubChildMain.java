@@ -19,7 +19,7 @@ import java.util.Map;
 /**
  * Stand-in for {@code ExtProcMain} in this module's tests: {@code echo} (a JDK HTTP echo with
  * {@code /healthz}) and {@code server} (a TCP port that accepts and closes, plus an admin port with
- * {@code /healthz} and {@code /stats}), both honouring the ready-file contract of CONTRACTS.md.
+ * {@code /healthz} and {@code /stats}), both honouring the ready-file contract of docs/interfaces.md.
  */
 final class StubChildMain {
 

@@ -3,43 +3,30 @@ package dev.extproc.testing;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
+import dev.extproc.headers.HeaderList;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
-import io.envoyproxy.envoy.config.core.v3.HeaderValue;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * An immutable, ordered list of HTTP headers (or trailers) as Envoy holds them: lower-case names,
- * raw byte values, repeated names allowed. On the wire FakeEnvoy puts values in {@code raw_value}
- * only, as Envoy 1.32+ does.
+ * raw byte values, repeated names allowed. The testing kit's view of the project's one header model
+ * ({@link HeaderList}, which the engine's {@code HttpHeaders} also wraps); on the wire FakeEnvoy puts
+ * values in {@code raw_value} only, as Envoy 1.32+ does.
  */
 public final class Headers {
-  private static final Headers EMPTY = new Headers(List.of());
+  private static final Headers EMPTY = new Headers(HeaderList.empty());
 
-  private final List<Map.Entry<String, ByteString>> entries;
+  private final HeaderList list;
 
-  private Headers(List<Map.Entry<String, ByteString>> entries) {
-    this.entries = entries;
+  private Headers(HeaderList list) {
+    this.list = list;
   }
 
   /** Returns headers from alternating names and UTF-8 values; names are lower-cased. */
   public static Headers of(String... namesAndValues) {
-    if (namesAndValues.length % 2 != 0) {
-      throw new IllegalArgumentException(
-          "namesAndValues: " + namesAndValues.length + " strings (expected: an even number)");
-    }
-    List<Map.Entry<String, ByteString>> list = new ArrayList<>();
-    for (int i = 0; i < namesAndValues.length; i += 2) {
-      list.add(Map.entry(
-          namesAndValues[i].toLowerCase(Locale.ROOT), ByteString.copyFromUtf8(namesAndValues[i + 1])));
-    }
-    return new Headers(Collections.unmodifiableList(list));
+    return new Headers(HeaderList.of(namesAndValues));
   }
 
   /** Returns an empty header list. */
@@ -49,150 +36,93 @@ public final class Headers {
 
   /** Returns headers read from a wire map, taking {@code raw_value} (or {@code value} when raw is empty). */
   public static Headers fromProto(HeaderMap map) {
-    List<Map.Entry<String, ByteString>> list = new ArrayList<>();
-    for (HeaderValue header : map.getHeadersList()) {
-      ByteString value = header.getRawValue().isEmpty() && !header.getValue().isEmpty()
-          ? ByteString.copyFromUtf8(header.getValue())
-          : header.getRawValue();
-      list.add(Map.entry(header.getKey().toLowerCase(Locale.ROOT), value));
-    }
-    return new Headers(Collections.unmodifiableList(list));
+    return new Headers(HeaderList.fromProto(map));
+  }
+
+  /** Returns a view of {@code list}. */
+  public static Headers of(HeaderList list) {
+    return new Headers(requireNonNull(list, "list"));
+  }
+
+  /** Returns the shared model this view wraps. */
+  public HeaderList list() {
+    return list;
   }
 
   /** Returns the wire form, values in {@code raw_value} only. */
   public HeaderMap toProto() {
-    HeaderMap.Builder builder = HeaderMap.newBuilder();
-    for (Map.Entry<String, ByteString> entry : entries) {
-      builder.addHeaders(HeaderValue.newBuilder().setKey(entry.getKey()).setRawValue(entry.getValue()));
-    }
-    return builder.build();
+    return list.toProto();
   }
 
   /** Returns the entries in order. */
   public List<Map.Entry<String, ByteString>> entries() {
-    return entries;
+    return list.entries();
   }
 
   /** Returns the first value of {@code name} as UTF-8, or {@code null} when absent. */
   public String get(String name) {
-    ByteString raw = raw(name);
-    return raw == null ? null : raw.toString(StandardCharsets.UTF_8);
+    return list.get(name);
   }
 
   /** Returns the first raw value of {@code name}, or {@code null} when absent. */
   public ByteString raw(String name) {
-    String key = name.toLowerCase(Locale.ROOT);
-    for (Map.Entry<String, ByteString> entry : entries) {
-      if (entry.getKey().equals(key)) {
-        return entry.getValue();
-      }
-    }
-    return null;
+    return list.raw(name);
   }
 
   /** Returns every value of {@code name} in order, as UTF-8. */
   public List<String> getAll(String name) {
-    String key = name.toLowerCase(Locale.ROOT);
-    List<String> values = new ArrayList<>();
-    for (Map.Entry<String, ByteString> entry : entries) {
-      if (entry.getKey().equals(key)) {
-        values.add(entry.getValue().toString(StandardCharsets.UTF_8));
-      }
-    }
-    return Collections.unmodifiableList(values);
+    return list.getAll(name);
   }
 
   /** Returns whether {@code name} is present. */
   public boolean contains(String name) {
-    return raw(name) != null;
+    return list.contains(name);
   }
 
   /** Returns the distinct names in order of first appearance. */
   public Set<String> names() {
-    Set<String> names = new LinkedHashSet<>();
-    for (Map.Entry<String, ByteString> entry : entries) {
-      names.add(entry.getKey());
-    }
-    return Collections.unmodifiableSet(names);
+    return list.names();
   }
 
   /** Returns the number of entries, counting repeated names. */
   public int size() {
-    return entries.size();
+    return list.size();
   }
 
   /** Returns whether there are no entries. */
   public boolean isEmpty() {
-    return entries.isEmpty();
+    return list.isEmpty();
   }
 
   /** Returns a copy where {@code name} has the single value {@code value}. */
   public Headers with(String name, String value) {
-    return set(name.toLowerCase(Locale.ROOT), ByteString.copyFromUtf8(value), false);
+    return new Headers(list.with(name, value));
   }
 
   /** Returns a copy without {@code name}. */
   public Headers without(String name) {
-    String key = name.toLowerCase(Locale.ROOT);
-    List<Map.Entry<String, ByteString>> list = new ArrayList<>();
-    for (Map.Entry<String, ByteString> entry : entries) {
-      if (!entry.getKey().equals(key)) {
-        list.add(entry);
-      }
-    }
-    return list.size() == entries.size() ? this : new Headers(Collections.unmodifiableList(list));
+    HeaderList without = list.without(name);
+    return without == list ? this : new Headers(without);
   }
 
   /** Returns a copy with {@code value} set (replacing every value) or appended. */
   Headers set(String key, ByteString value, boolean append) {
-    requireNonNull(value, "value");
-    List<Map.Entry<String, ByteString>> list = new ArrayList<>();
-    boolean placed = false;
-    for (Map.Entry<String, ByteString> entry : entries) {
-      if (entry.getKey().equals(key) && !append) {
-        if (!placed) {
-          list.add(Map.entry(key, value));
-          placed = true;
-        }
-      } else {
-        list.add(entry);
-      }
-    }
-    if (!placed) {
-      list.add(Map.entry(key, value));
-    }
-    return new Headers(Collections.unmodifiableList(list));
+    return new Headers(list.set(key, value, append));
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Headers other && entries.equals(other.entries);
+    return o instanceof Headers other && list.equals(other.list);
   }
 
   @Override
   public int hashCode() {
-    return entries.hashCode();
+    return list.hashCode();
   }
 
+  /** Names and values: a test kit shows what it compared. */
   @Override
   public String toString() {
-    StringBuilder sb = new StringBuilder("{");
-    for (Map.Entry<String, ByteString> entry : entries) {
-      if (sb.length() > 1) {
-        sb.append(", ");
-      }
-      sb.append(entry.getKey()).append(": ");
-      ByteString v = entry.getValue();
-      sb.append(v.isValidUtf8() ? v.toStringUtf8() : "0x" + hex(v));
-    }
-    return sb.append('}').toString();
-  }
-
-  private static String hex(ByteString value) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < value.size(); i++) {
-      sb.append(String.format("%02x", value.byteAt(i)));
-    }
-    return sb.toString();
+    return list.toStringWithValues();
   }
 }

@@ -19,7 +19,7 @@ final class E2eStack implements AutoCloseable {
 
   E2eStack(LocalStack stack) {
     this.stack = requireNonNull(stack, "stack");
-    this.clients = Map.of(Protocol.HTTP_1_1, new Http1TestClient(), Protocol.HTTP_2, new Http2TestClient());
+    this.clients = Map.of(Protocol.HTTP_1_1, TestHttpClient.of(Protocol.HTTP_1_1), Protocol.HTTP_2, TestHttpClient.of(Protocol.HTTP_2));
   }
 
   LocalStack stack() {
@@ -50,7 +50,7 @@ final class E2eStack implements AutoCloseable {
     return stack.envoyAdmin().extProcStats();
   }
 
-  /** The ext_proc server's own counters right now (CONTRACTS.md names). */
+  /** The ext_proc server's own counters right now (docs/interfaces.md names). */
   Map<String, Long> serverStats() {
     return stack.extProcAdmin().stats();
   }

@@ -3,7 +3,7 @@ package dev.extproc.app.e2e;
 import dev.extproc.BodyMode;
 
 /**
- * The routes of the stack's Envoy (CONTRACTS.md): one per body mode on the ext_proc listener, and
+ * The routes of the stack's Envoy (docs/interfaces.md): one per body mode on the ext_proc listener, and
  * the baseline listener (no ext_proc filter, same echo backend).
  */
 enum Route {

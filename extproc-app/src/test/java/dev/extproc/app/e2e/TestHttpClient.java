@@ -7,7 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A streaming HTTP test client: one connection per exchange, request body generated while sent,
+ * A streaming HTTP test client (on the project's {@link dev.extproc.client.HttpClient}): one connection per exchange, request body generated while sent,
  * response body digested while received, bounded waits. Closing it stops its event loop.
  */
 interface TestHttpClient extends AutoCloseable {
@@ -40,10 +40,7 @@ interface TestHttpClient extends AutoCloseable {
 
   /** Returns a client for {@code protocol}. */
   static TestHttpClient of(Protocol protocol) {
-    return switch (protocol) {
-      case HTTP_1_1 -> new Http1TestClient();
-      case HTTP_2 -> new Http2TestClient();
-    };
+    return new NettyTestHttpClient(protocol);
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.extproc.app.e2e;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.extproc.client.Request;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,9 +87,10 @@ record TestRequest(
     return new TestRequest(method, path, body, framing, headers, trailers, abortAfterBytes, timeout, newGate);
   }
 
-  /** True while a gate holds the upload at {@code bytesSent}. */
-  boolean pausedAt(long bytesSent) {
-    return gate != null && !gate.isOpen() && bytesSent >= gate.pauseAt();
+  /** Returns the HTTP client's request for {@code protocol} (DATA in 32 KiB writes over HTTP/2, 64 KiB over HTTP/1.1). */
+  Request toClientRequest(Protocol protocol) {
+    return new Request(method, path, body, framing.wire(), headers, trailers, abortAfterBytes, timeout, gate,
+        protocol == Protocol.HTTP_2 ? 32 * 1024 : 64 * 1024);
   }
 
   boolean aborts() {

@@ -2,6 +2,8 @@ package dev.extproc.app.e2e;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.extproc.client.BodyDigest;
+import dev.extproc.client.Response;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +50,12 @@ record TestResponse(
     requireNonNull(body, "body");
     requireNonNull(detail, "detail");
     requireNonNull(elapsed, "elapsed");
+  }
+
+  /** Returns what the HTTP client saw, in the e2e tests' terms. */
+  static TestResponse of(Response response) {
+    return new TestResponse(Outcome.valueOf(response.outcome().name()), response.status(), response.headers(),
+        response.trailers(), response.body(), response.bytesSent(), response.detail(), response.elapsed());
   }
 
   /** Returns the first value of response header {@code name} (lower case). */
