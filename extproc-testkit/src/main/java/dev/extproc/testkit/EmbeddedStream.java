@@ -143,6 +143,12 @@ public final class EmbeddedStream implements AutoCloseable {
     return replies.poll();
   }
 
+  /** Returns how many replies wait to be read now. */
+  public int repliesWaiting() {
+    runScheduler();
+    return replies.size();
+  }
+
   /** Returns and removes every reply waiting now. */
   public List<ProcessingResponse> drainReplies() {
     runScheduler();
