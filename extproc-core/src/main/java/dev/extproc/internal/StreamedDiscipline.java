@@ -1,0 +1,82 @@
+package dev.extproc.internal;
+
+import com.google.protobuf.ByteString;
+
+/**
+ * STREAMED: one reply per body message, in order; header mutations are refused in body events
+ * (Envoy has forwarded the headers).
+ *
+ * <p><b>Look-ahead.</b> When the direction's processor {@linkplain
+ * dev.extproc.DirectionProcessor#holdsBack() holds back}, a chunk without end_of_stream is kept
+ * until the direction's next message arrives (the next chunk, an empty end-of-stream chunk, or the
+ * trailers); only then is it handed to {@code onBody}, with {@code last} exact. For the last chunk
+ * {@code onEnd} runs before its reply, so the held-back tail goes into it. Cost: one chunk of
+ * memory and the latency until the next message; without holdsBack nothing is held.
+ */
+final class StreamedDiscipline extends BodyDiscipline {
+  @Override
+  DirectionFlow.MutationTarget bodyTarget() {
+    return DirectionFlow.MutationTarget.NONE_STREAMING_BODY;
+  }
+
+  @Override
+  void onBodyMessage(Exchange x, DirectionFlow d, ByteString chunk, boolean endOfStream) {
+    if (!d.holdsBack) {
+      handle(x, d, chunk, endOfStream);
+      return;
+    }
+    ByteString held = d.lookAhead;
+    if (held == null) {
+      holdOrHandle(x, d, chunk, endOfStream);
+      return;
+    }
+    d.lookAhead = null;
+    boolean heldIsLast = endOfStream && chunk.isEmpty();
+    x.handleBody(d, held, heldIsLast, () -> {
+      if (heldIsLast) {
+        // The tail written in onEnd goes into the held chunk's reply; the empty end gets its own.
+        x.handleEnd(d, false, () -> {
+          if (x.replyBody(d, held, false) && x.replyBody(d, chunk, true)) {
+            x.eventDone();
+          }
+        });
+      } else if (x.replyBody(d, held, false)) {
+        holdOrHandle(x, d, chunk, endOfStream);
+      }
+    });
+  }
+
+  @Override
+  void beforeTrailers(Exchange x, DirectionFlow d, Runnable then) {
+    ByteString held = d.lookAhead;
+    if (held == null) {
+      super.beforeTrailers(x, d, then);
+      return;
+    }
+    d.lookAhead = null;
+    x.handleBody(d, held, true, () -> x.handleEnd(d, true, () -> {
+      if (x.replyBody(d, held, false)) {
+        then.run();
+      }
+    }));
+  }
+
+  /** Keeps a chunk that more may follow until the next message arrives; handles it now otherwise. */
+  private static void holdOrHandle(Exchange x, DirectionFlow d, ByteString chunk, boolean endOfStream) {
+    if (!endOfStream && !chunk.isEmpty()) {
+      d.lookAhead = chunk;
+      x.eventDone(); // its reply is owed once the next message is here
+    } else {
+      handle(x, d, chunk, endOfStream);
+    }
+  }
+
+  private static void handle(Exchange x, DirectionFlow d, ByteString chunk, boolean endOfStream) {
+    Runnable reply = () -> {
+      if (x.replyBody(d, chunk, endOfStream)) {
+        x.eventDone();
+      }
+    };
+    body(x, d, chunk, endOfStream, endOfStream ? () -> x.handleEnd(d, false, reply) : reply);
+  }
+}
