@@ -30,12 +30,13 @@ record ExchangeCase(long seed, DirectionSpec request, DirectionSpec response, in
   };
 
   /**
-   * Whether processors that hold back are generated in every body mode ({@code
-   * -Dextproc.model.holdBackEverywhere=false}: only in FULL_DUPLEX_STREAMED, for an engine without
-   * STREAMED look-ahead).
+   * Whether processors that hold back are generated for a STREAMED or buffered body followed by
+   * trailers. Off by default while the engine deadlocks there ({@code
+   * EngineBugRegressionTest#streamedHoldBackWithTrailersAnswersTheLastChunkBeforeTheTrailers});
+   * {@code -Dextproc.model.holdBackBeforeTrailers=true} turns it on.
    */
-  private static final boolean HOLD_BACK_EVERYWHERE =
-      Boolean.parseBoolean(System.getProperty("extproc.model.holdBackEverywhere", "true"));
+  private static final boolean HOLD_BACK_BEFORE_TRAILERS =
+      Boolean.parseBoolean(System.getProperty("extproc.model.holdBackBeforeTrailers", "false"));
 
   static ExchangeCase generate(long seed) {
     Random random = new Random(seed);
@@ -70,8 +71,9 @@ record ExchangeCase(long seed, DirectionSpec request, DirectionSpec response, in
     Transform transform = Transform.values()[random.nextInt(Transform.values().length)];
     // A body followed by skipped trailers never shows the engine its end, so held-back bytes could not be written.
     boolean endShown = !(trailers && trailerMode == HeaderSendMode.SKIP && !body.isEmpty());
-    if (!HOLD_BACK_EVERYWHERE && mode != BodySendMode.FULL_DUPLEX_STREAMED) {
-      endShown = false;
+    if (!HOLD_BACK_BEFORE_TRAILERS && trailers && trailerMode == HeaderSendMode.SEND
+        && mode != BodySendMode.FULL_DUPLEX_STREAMED) {
+      endShown = false; // engine bug pending: see EngineBugRegressionTest
     }
     int holdBack = endShown && random.nextInt(3) == 0 ? 1 + random.nextInt(random.nextInt(10) == 0 ? 40_000 : 64) : 0;
     boolean prefixAllowed = headerMode == HeaderSendMode.SEND && (!body.isEmpty() || !trailers);
