@@ -19,10 +19,12 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.StreamedBodyResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
 
 /**
  * Runs a processor factory through the real engine on one {@link EmbeddedStream}, one direction at
@@ -47,10 +49,14 @@ final class EngineExchange implements AutoCloseable {
     this.responseMode = responseMode;
   }
 
-  /** What one direction produced: the body of each reply, in order. */
-  record Result(List<ByteString> replies, boolean responded) {
+  /**
+   * What one direction produced: the output for each input chunk, in order, and the output for the
+   * end of the body ({@code onEnd}'s, sent in answer to an empty end-of-stream message). In
+   * FULL_DUPLEX_STREAMED a chunk's output is what the engine sent before asking for the next message.
+   */
+  record Result(List<ByteString> replies, ByteString tail, boolean responded) {
     ByteString body() {
-      return ByteString.copyFrom(replies);
+      return ByteString.copyFrom(replies).concat(tail);
     }
   }
 
@@ -78,8 +84,13 @@ final class EngineExchange implements AutoCloseable {
       first = false;
     }
     stream.send(message.build());
-    if (responded(stream.awaitReply(), replies) || chunks.isEmpty() || mode == BodyMode.NONE) {
-      return new Result(replies, !responses.isEmpty());
+    ProcessingResponse headersReply = stream.awaitReply();
+    if (responded(headersReply, replies) || mode == BodyMode.NONE) {
+      return new Result(replies, ByteString.EMPTY, !responses.isEmpty());
+    }
+    if (chunks.isEmpty()) { // what onEnd wrote for a headers-only message comes as CONTINUE_AND_REPLACE
+      CommonResponse common = request ? headersReply.getRequestHeaders().getResponse() : headersReply.getResponseHeaders().getResponse();
+      return new Result(replies, common.getBodyMutation().getBody(), false);
     }
     switch (mode) {
       case BUFFERED -> {
@@ -88,9 +99,20 @@ final class EngineExchange implements AutoCloseable {
         answer(stream.awaitReply(), whole, replies);
       }
       case FULL_DUPLEX_STREAMED -> {
-        for (int i = 0; i < chunks.size(); i++) {
-          stream.send(body(request, chunks.get(i), i == chunks.size() - 1));
+        for (ByteString chunk : chunks) {
+          stream.send(body(request, chunk, false));
+          awaitNextRequest();
+          ByteString out = ByteString.EMPTY;
+          for (ProcessingResponse reply : stream.drainReplies()) {
+            if (responded(reply, replies)) {
+              return new Result(replies, ByteString.EMPTY, true);
+            }
+            out = out.concat(common(reply).getBodyMutation().getStreamedResponse().getBody());
+          }
+          replies.add(out);
         }
+        stream.send(body(request, ByteString.EMPTY, true));
+        ByteString tail = ByteString.EMPTY;
         boolean end = false;
         while (!end) {
           ProcessingResponse reply = stream.awaitReply();
@@ -98,22 +120,31 @@ final class EngineExchange implements AutoCloseable {
             break;
           }
           StreamedBodyResponse streamed = common(reply).getBodyMutation().getStreamedResponse();
-          replies.add(streamed.getBody());
+          tail = tail.concat(streamed.getBody());
           end = streamed.getEndOfStream();
         }
+        return new Result(replies, tail, !responses.isEmpty());
       }
       default -> { // STREAMED, BUFFERED_PARTIAL: one reply per message; the empty end-of-stream message carries onEnd's output
         for (ByteString chunk : chunks) {
           stream.send(body(request, chunk, false));
           if (answer(stream.awaitReply(), chunk, replies)) {
-            return new Result(replies, true);
+            return new Result(replies, ByteString.EMPTY, true);
           }
         }
         stream.send(body(request, ByteString.EMPTY, true));
-        answer(stream.awaitReply(), ByteString.EMPTY, replies);
+        List<ByteString> end = new ArrayList<>();
+        answer(stream.awaitReply(), ByteString.EMPTY, end);
+        return new Result(replies, end.isEmpty() ? ByteString.EMPTY : end.get(0), !responses.isEmpty());
       }
     }
-    return new Result(replies, !responses.isEmpty());
+    return new Result(replies, ByteString.EMPTY, !responses.isEmpty());
+  }
+
+  /** Waits until the engine has handled the last message sent and asks for the next (or the stream closed). */
+  private void awaitNextRequest() {
+    Awaitility.await().atMost(EmbeddedStream.DEFAULT_TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+        .until(() -> stream.unmetRequests() > 0 || stream.isClosed());
   }
 
   /** Records the body a body reply forwards ({@code sent} when it does not mutate); returns whether it was an immediate response. */
