@@ -45,6 +45,10 @@ final class DirectionFlow {
   volatile @Nullable ByteString currentChunk;
   /** STREAMED with holdsBack: the chunk received but not yet handed to the processor. */
   @Nullable ByteString lookAhead;
+  /** The timer that hands {@link #lookAhead} over if no next message comes in time. */
+  java.util.concurrent.@Nullable ScheduledFuture<?> lookAheadTimer;
+  /** The look-ahead timer fired while an event ran: hand the chunk over when it is done. */
+  boolean lookAheadExpired;
   /** The header reply was handed to gRPC, or there is none (header mode SKIP). */
   boolean headerAnswered;
   boolean endCalled;
@@ -127,7 +131,19 @@ final class DirectionFlow {
     finalTrailers = null;
     outputClosed = true;
     currentChunk = null;
+    takeLookAhead();
+  }
+
+  /** Removes and returns the look-ahead chunk (null when none), cancelling its timer. */
+  @Nullable ByteString takeLookAhead() {
+    ByteString held = lookAhead;
     lookAhead = null;
+    lookAheadExpired = false;
+    if (lookAheadTimer != null) {
+      lookAheadTimer.cancel(false);
+      lookAheadTimer = null;
+    }
+    return held;
   }
 
   /** Whether output may be written now (checked again on the executor). */

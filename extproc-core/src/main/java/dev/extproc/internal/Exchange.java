@@ -353,9 +353,10 @@ final class Exchange implements StreamObserver<Inbound>, ExchangeContext {
     if (!d.pending.isEmpty()) {
       processorBrokeRule(d, new IllegalStateException(d.label() + " output of " + d.pending.size()
           + " bytes written after the last body reply (in onEnd or onTrailers) cannot be delivered: in "
-          + d.mode + " the trailers reply carries no body (expected: write while handling body chunks"
-          + (d.holdsBack ? "" : ", or return true from DirectionProcessor.holdsBack() so the engine hands"
-              + " each chunk over once it knows whether it is the last") + ")"));
+          + d.mode + " the trailers reply carries no body, and Envoy sends trailers only after every body"
+          + " chunk was answered (expected: write while handling body chunks, or use FULL_DUPLEX_STREAMED or"
+          + " BUFFERED for this direction; returning true from DirectionProcessor.holdsBack() cannot help"
+          + " when trailers end a STREAMED body)"));
       return;
     }
     d.outputClosed = true;
@@ -442,11 +443,30 @@ final class Exchange implements StreamObserver<Inbound>, ExchangeContext {
     request.currentChunk = null;
     response.currentChunk = null;
     ProcessingRequest next = parked;
-    if (next != null && state == State.OPEN) {
+    if (state == State.OPEN && next != null) {
       parked = null;
       dispatch(Messages.direction(next) == Direction.REQUEST ? request : response, next);
+    } else if (state == State.OPEN && (request.lookAheadExpired || response.lookAheadExpired)) {
+      DirectionFlow d = request.lookAheadExpired ? request : response;
+      eventDirection = d.direction;
+      StreamedDiscipline.release(this, d);
     }
     schedulePump();
+  }
+
+  /** Keeps {@code chunk} until the direction's next message, or until {@code max} has passed. */
+  void holdUntilNextMessage(DirectionFlow d, ByteString chunk, java.time.Duration max) {
+    d.lookAhead = chunk;
+    d.lookAheadTimer = service.scheduler.schedule(() -> exec.execute(() -> {
+      if (state != State.OPEN || d.lookAhead != chunk) {
+        return; // handed over already
+      }
+      d.lookAheadExpired = true;
+      if (!busy) {
+        busy = true;
+        eventDone();
+      }
+    }), max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   // ---------------------------------------------------------------- stages and writes

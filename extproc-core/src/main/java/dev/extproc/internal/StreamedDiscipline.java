@@ -12,8 +12,18 @@ import com.google.protobuf.ByteString;
  * trailers); only then is it handed to {@code onBody}, with {@code last} exact. For the last chunk
  * {@code onEnd} runs before its reply, so the held-back tail goes into it. Cost: one chunk of
  * memory and the latency until the next message; without holdsBack nothing is held.
+ *
+ * <p>The wait is bounded by {@link #MAX_LOOK_AHEAD}: Envoy times out a chunk left unanswered for
+ * its {@code message_timeout} (200 ms by default), and in STREAMED it sends trailers only after
+ * every body chunk was answered, so the last chunk before trailers never sees them. When the time
+ * is up the chunk is handed over with {@code last} false and answered; output written after the
+ * last chunk's reply then cannot be delivered if trailers end the body, and the exchange fails
+ * with an error that says so (FULL_DUPLEX_STREAMED and BUFFERED deliver it).
  */
 final class StreamedDiscipline extends BodyDiscipline {
+  /** The longest a chunk waits for the direction's next message: half Envoy's default message timeout. */
+  static final java.time.Duration MAX_LOOK_AHEAD = java.time.Duration.ofMillis(100);
+
   @Override
   DirectionFlow.MutationTarget bodyTarget() {
     return DirectionFlow.MutationTarget.NONE_STREAMING_BODY;
@@ -25,12 +35,11 @@ final class StreamedDiscipline extends BodyDiscipline {
       handle(x, d, chunk, endOfStream);
       return;
     }
-    ByteString held = d.lookAhead;
+    ByteString held = d.takeLookAhead();
     if (held == null) {
       holdOrHandle(x, d, chunk, endOfStream);
       return;
     }
-    d.lookAhead = null;
     boolean heldIsLast = endOfStream && chunk.isEmpty();
     x.handleBody(d, held, heldIsLast, () -> {
       if (heldIsLast) {
@@ -48,12 +57,11 @@ final class StreamedDiscipline extends BodyDiscipline {
 
   @Override
   void beforeTrailers(Exchange x, DirectionFlow d, Runnable then) {
-    ByteString held = d.lookAhead;
+    ByteString held = d.takeLookAhead();
     if (held == null) {
       super.beforeTrailers(x, d, then);
       return;
     }
-    d.lookAhead = null;
     x.handleBody(d, held, true, () -> x.handleEnd(d, true, () -> {
       if (x.replyBody(d, held, false)) {
         then.run();
@@ -64,11 +72,25 @@ final class StreamedDiscipline extends BodyDiscipline {
   /** Keeps a chunk that more may follow until the next message arrives; handles it now otherwise. */
   private static void holdOrHandle(Exchange x, DirectionFlow d, ByteString chunk, boolean endOfStream) {
     if (!endOfStream && !chunk.isEmpty()) {
-      d.lookAhead = chunk;
-      x.eventDone(); // its reply is owed once the next message is here
+      x.holdUntilNextMessage(d, chunk, MAX_LOOK_AHEAD); // its reply is owed once the next message is here
+      x.eventDone();
     } else {
       handle(x, d, chunk, endOfStream);
     }
+  }
+
+  /** The look-ahead time is up: hand the held chunk over as not the last, and answer it. */
+  static void release(Exchange x, DirectionFlow d) {
+    ByteString held = d.takeLookAhead();
+    if (held == null) {
+      x.eventDone();
+      return;
+    }
+    x.handleBody(d, held, false, () -> {
+      if (x.replyBody(d, held, false)) {
+        x.eventDone();
+      }
+    });
   }
 
   private static void handle(Exchange x, DirectionFlow d, ByteString chunk, boolean endOfStream) {
