@@ -31,7 +31,8 @@ class ModesTest {
 
   @Test
   void protocolConfigSetsTheInitialBodyModes() {
-    ProcessingMode initial = Modes.initial(CURRENT, TestEnvoy.modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE));
+    ProcessingMode initial = Modes.initial(CURRENT, io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration.newBuilder()
+        .setRequestBodyMode(BodySendMode.FULL_DUPLEX_STREAMED).setResponseBodyMode(BodySendMode.NONE).build());
     assertThat(initial.getRequestBodyMode()).isEqualTo(BodySendMode.FULL_DUPLEX_STREAMED);
     assertThat(initial.getResponseBodyMode()).isEqualTo(BodySendMode.NONE);
     assertThat(Modes.initial(CURRENT, null)).isEqualTo(CURRENT);

@@ -13,7 +13,7 @@ class OutputBufferTest {
   @Test
   void takeRechunksAcrossWritesWithoutLosingOrReorderingBytes() {
     OutputBuffer buffer = new OutputBuffer();
-    ByteString all = TestEnvoy.bytes(10_000, 5);
+    ByteString all = bytes(10_000, 5);
     buffer.add(all.substring(0, 3));
     buffer.add(all.substring(3, 7000));
     buffer.add(ByteString.EMPTY);
@@ -54,5 +54,11 @@ class OutputBufferTest {
     assertThatThrownBy(() -> new OutputBuffer().take(0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("maxBytes: 0 (expected: > 0)");
+  }
+
+  private static ByteString bytes(int size, int seed) {
+    byte[] data = new byte[size];
+    new java.util.Random(seed).nextBytes(data);
+    return ByteString.copyFrom(data);
   }
 }

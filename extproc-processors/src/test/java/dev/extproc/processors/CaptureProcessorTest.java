@@ -2,20 +2,24 @@ package dev.extproc.processors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.extproc.testkit.EnvoyMessages.modes;
+import static dev.extproc.testkit.EnvoyMessages.requestBody;
+import static dev.extproc.testkit.EnvoyMessages.requestHeaders;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.extproc.BodyMode;
 import dev.extproc.Direction;
-import dev.extproc.ExchangeOutcome;
 import dev.extproc.HttpHeaders;
+import dev.extproc.testkit.EmbeddedStream;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.grpc.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -53,11 +57,11 @@ class CaptureProcessorTest {
     ByteString request = Bodies.body(200_000, 1);
     ByteString response = Bodies.body(70_001, 2);
     int chunk = mode == BodyMode.BUFFERED ? Integer.MAX_VALUE : 16_384;
-    TestExchange exchange = new TestExchange(capture, scheduler);
+    EngineExchange exchange = new EngineExchange(capture, scheduler, mode, mode);
 
-    TestExchange.Result up = exchange.direction(Direction.REQUEST, mode, HttpHeaders.empty(), Bodies.chunks(request, chunk));
-    TestExchange.Result down = exchange.direction(Direction.RESPONSE, mode, HttpHeaders.empty(), Bodies.chunks(response, chunk));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result up = exchange.direction(Direction.REQUEST, HttpHeaders.empty(), Bodies.chunks(request, chunk));
+    EngineExchange.Result down = exchange.direction(Direction.RESPONSE, HttpHeaders.empty(), Bodies.chunks(response, chunk));
+    exchange.close();
 
     assertThat(up.body()).isEqualTo(request);
     assertThat(down.body()).isEqualTo(response);
@@ -74,11 +78,11 @@ class CaptureProcessorTest {
   @Test
   void emptyAndOneByteBodies_giveEmptyAndOneByteFiles() throws Exception {
     CaptureProcessorFactory capture = CaptureProcessorFactory.create(tmp, io);
-    TestExchange exchange = new TestExchange(capture, scheduler);
+    EngineExchange exchange = new EngineExchange(capture, scheduler, BodyMode.STREAMED, BodyMode.STREAMED);
 
-    exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), List.of());
-    exchange.direction(Direction.RESPONSE, BodyMode.STREAMED, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("x")));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    exchange.direction(Direction.REQUEST, HttpHeaders.empty(), List.of());
+    exchange.direction(Direction.RESPONSE, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("x")));
+    exchange.close();
 
     assertThat(Files.size(tmp.resolve(exchange.id() + ".request.body"))).isZero();
     assertThat(Files.readString(tmp.resolve(exchange.id() + ".response.body"))).isEqualTo("x");
@@ -87,13 +91,15 @@ class CaptureProcessorTest {
   @Test
   void abortMidBody_leavesOnlyThePartialFile_andNoOpenFile() throws Exception {
     CaptureProcessorFactory capture = CaptureProcessorFactory.create(tmp, io);
-    TestExchange exchange = new TestExchange(capture, scheduler);
-    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.STREAMED);
+    EngineExchange exchange = new EngineExchange(capture, scheduler, BodyMode.STREAMED, BodyMode.NONE);
+    EmbeddedStream stream = exchange.stream();
 
-    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
-    TestExchange.await(exchange.processor().onBody(ctx, Bodies.body(65_536, 3)));
+    stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE), false));
+    stream.awaitReply();
+    stream.send(requestBody(Bodies.body(65_536, 3), false));
+    stream.awaitReply();
     assertThat(capture.openFiles()).isEqualTo(1);
-    exchange.close(ExchangeOutcome.CANCELLED);
+    stream.cancel();
 
     await().atMost(Duration.ofSeconds(5)).until(() -> capture.openFiles() == 0);
     assertThat(files(tmp)).containsExactly(tmp.toRealPath().resolve(exchange.id() + ".request.body.partial"));
@@ -109,25 +115,25 @@ class CaptureProcessorTest {
     // Tests run as root, so permissions cannot make a directory unwritable: a regular file in its place can (ENOTDIR).
     Files.delete(dir);
     Files.writeString(dir, "not a directory");
-    TestExchange broken = new TestExchange(capture, scheduler);
+    EngineExchange broken = new EngineExchange(capture, scheduler, BodyMode.STREAMED, BodyMode.NONE);
 
-    TestExchange.Result result =
-        broken.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("abc")));
-    broken.close(ExchangeOutcome.IMMEDIATE_RESPONSE);
+    EngineExchange.Result result =
+        broken.direction(Direction.REQUEST, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("abc")));
+    broken.close();
 
     assertThat(result.responded()).isTrue();
     assertThat(broken.responses).singleElement().satisfies(r -> {
-      assertThat(r.status()).isEqualTo(500);
-      assertThat(r.body().toStringUtf8()).contains("capture failed", broken.id(), "request body");
+      assertThat(r.getStatus().getCodeValue()).isEqualTo(500);
+      assertThat(r.getBody().toStringUtf8()).contains("capture failed", broken.id(), "request body");
     });
     assertThat(capture.errors()).isEqualTo(1);
 
     Files.delete(dir);
     Files.createDirectory(dir);
-    TestExchange next = new TestExchange(capture, scheduler);
-    TestExchange.Result ok =
-        next.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("abc")));
-    next.close(ExchangeOutcome.COMPLETED);
+    EngineExchange next = new EngineExchange(capture, scheduler, BodyMode.STREAMED, BodyMode.NONE);
+    EngineExchange.Result ok =
+        next.direction(Direction.REQUEST, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("abc")));
+    next.close();
 
     assertThat(ok.responded()).isFalse();
     assertThat(Files.readString(dir.resolve(next.id() + ".request.body"))).isEqualTo("abc");
@@ -138,18 +144,21 @@ class CaptureProcessorTest {
   void failureAfterBytesWereForwarded_failsTheStage() throws Exception {
     Path dir = tmp.resolve("captures");
     CaptureProcessorFactory capture = CaptureProcessorFactory.create(dir, io);
-    TestExchange exchange = new TestExchange(capture, scheduler);
-    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.STREAMED);
-    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
-    TestExchange.await(exchange.processor().onBody(ctx, ByteString.copyFromUtf8("abc")));
+    EngineExchange exchange = new EngineExchange(capture, scheduler, BodyMode.STREAMED, BodyMode.NONE);
+    EmbeddedStream stream = exchange.stream();
+    stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE), false));
+    stream.awaitReply();
+    stream.send(requestBody("abc", false));
+    stream.awaitReply();
     // The partial file vanishes with its directory: the rename at the end fails.
     Files.delete(dir.resolve(exchange.id() + ".request.body.partial"));
 
-    CompletionStage<Void> end = exchange.processor().onEnd(ctx);
+    stream.send(requestBody("", true)); // onEnd
 
-    assertThatThrownBy(() -> TestExchange.await(end)).hasMessageContaining("capture of the request body");
-    assertThat(ctx.responded).isFalse();
-    exchange.close(ExchangeOutcome.PROCESSOR_ERROR);
+    Status status = stream.awaitClose(); // the stage failed: the stream fails, no immediate response
+    assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(status.getDescription()).contains("capture of the request body");
+    assertThat(stream.poll()).isNull();
     await().atMost(Duration.ofSeconds(5)).until(() -> capture.openFiles() == 0);
     assertThat(capture.errors()).isEqualTo(1);
   }
@@ -168,22 +177,21 @@ class CaptureProcessorTest {
     Queue<Runnable> pending = new ArrayDeque<>();
     Executor manual = pending::add;
     CaptureProcessorFactory capture = CaptureProcessorFactory.create(tmp, manual);
-    TestExchange exchange = new TestExchange(capture, scheduler);
-    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED);
+    EngineExchange exchange = new EngineExchange(capture, scheduler, BodyMode.FULL_DUPLEX_STREAMED, BodyMode.NONE);
+    EmbeddedStream stream = exchange.stream();
 
-    CompletionStage<Void> headers = exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false);
-    assertThat(headers.toCompletableFuture()).isNotDone();
+    stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
+    assertThat(stream.poll()).as("headers answered before the capture file is open").isNull();
     pending.poll().run();
-    assertThat(headers.toCompletableFuture()).isCompleted();
+    assertThat(stream.awaitReply().hasRequestHeaders()).isTrue();
 
-    CompletionStage<Void> body = exchange.processor().onBody(ctx, ByteString.copyFromUtf8("abc"));
-    assertThat(body.toCompletableFuture()).isNotDone();
-    assertThat(ctx.take().isEmpty()).isTrue();
+    stream.send(requestBody("abc", false));
+    assertThat(stream.poll()).as("output before the chunk was written to the file").isNull();
     pending.poll().run();
-    assertThat(body.toCompletableFuture()).isCompleted();
-    assertThat(ctx.take().toStringUtf8()).isEqualTo("abc");
+    assertThat(stream.awaitReply().getRequestBody().getResponse().getBodyMutation().getStreamedResponse().getBody().toStringUtf8())
+        .isEqualTo("abc");
 
-    exchange.close(ExchangeOutcome.CANCELLED);
+    stream.cancel();
     while (!pending.isEmpty()) {
       pending.poll().run();
     }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import dev.extproc.BodyMode;
 import dev.extproc.Direction;
-import dev.extproc.ExchangeOutcome;
 import dev.extproc.HttpHeaders;
 import java.time.Duration;
 import java.util.List;
@@ -47,12 +46,12 @@ class DelayProcessorFactoryTest {
   @Test
   void everyEvent_isDelayedByATimer_andPassesThrough() throws Exception {
     DelayProcessorFactory delay = DelayProcessorFactory.of(Duration.ofMillis(1));
-    TestExchange exchange = new TestExchange(delay, scheduler);
     ByteString body = Bodies.body(50_000, 1);
 
-    TestExchange.Result result =
-        exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(body, 10_000));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result result;
+    try (EngineExchange exchange = new EngineExchange(delay, scheduler, BodyMode.STREAMED, BodyMode.NONE)) {
+      result = exchange.direction(Direction.REQUEST, HttpHeaders.empty(), Bodies.chunks(body, 10_000));
+    }
 
     assertThat(result.body()).isEqualTo(body);
     // headers + 5 chunks + end
@@ -62,9 +61,10 @@ class DelayProcessorFactoryTest {
 
   @Test
   void zeroDelay_usesNoTimer() throws Exception {
-    TestExchange exchange = new TestExchange(DelayProcessorFactory.of(Duration.ZERO), scheduler);
-
-    exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("x")));
+    try (EngineExchange exchange = new EngineExchange(DelayProcessorFactory.of(Duration.ZERO), scheduler, BodyMode.STREAMED, BodyMode.NONE)) {
+      assertThat(exchange.direction(Direction.REQUEST, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("x"))).body().toStringUtf8())
+          .isEqualTo("x");
+    }
 
     assertThat(scheduler.timers).hasValue(0);
   }

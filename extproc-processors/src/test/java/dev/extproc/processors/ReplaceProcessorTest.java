@@ -2,18 +2,33 @@ package dev.extproc.processors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.extproc.testkit.EnvoyMessages.modes;
+import static dev.extproc.testkit.EnvoyMessages.requestBody;
+import static dev.extproc.testkit.EnvoyMessages.requestHeaders;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import dev.extproc.BodyMode;
 import dev.extproc.Direction;
+import dev.extproc.DirectionContext;
+import dev.extproc.DirectionProcessor;
+import dev.extproc.ExchangeHandler;
 import dev.extproc.ExchangeOutcome;
+import dev.extproc.ForwardingDirectionProcessor;
 import dev.extproc.HttpHeaders;
+import dev.extproc.ProcessorFactory;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+import dev.extproc.testkit.EmbeddedStream;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.StreamedBodyResponse;
+import io.grpc.Status;
+import java.util.ArrayList;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -79,11 +94,11 @@ class ReplaceProcessorTest {
     ByteString input = Bodies.body(inputSize, 12);
     int chunk = mode == BodyMode.BUFFERED ? Integer.MAX_VALUE : 16_384;
     HttpHeaders headers = HttpHeaders.of("content-length", Integer.toString(inputSize));
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, mode, mode);
 
-    TestExchange.Result up = exchange.direction(Direction.REQUEST, mode, headers, Bodies.chunks(input, chunk));
-    TestExchange.Result down = exchange.direction(Direction.RESPONSE, mode, headers, Bodies.chunks(requestReplacement, chunk));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result up = exchange.direction(Direction.REQUEST, headers, Bodies.chunks(input, chunk));
+    EngineExchange.Result down = exchange.direction(Direction.RESPONSE, headers, Bodies.chunks(requestReplacement, chunk));
+    exchange.close();
 
     assertThat(up.responded()).isFalse();
     assertThat(up.body()).isEqualTo(requestReplacement);
@@ -113,11 +128,11 @@ class ReplaceProcessorTest {
   void streamed_longerReplacement_isMostlyOutBeforeTheEnd() throws Exception {
     ByteString replacement = Bodies.body(1_000_000, 20);
     ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", replacement)).build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.STREAMED, BodyMode.NONE);
 
-    TestExchange.Result up =
-        exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(300_000, 21), 16_384));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result up =
+        exchange.direction(Direction.REQUEST, HttpHeaders.empty(), Bodies.chunks(Bodies.body(300_000, 21), 16_384));
+    exchange.close();
 
     // 19 chunks x 64 KiB = 1,245,184 >= 1,000,000: nothing is left for the last reply.
     assertThat(up.tail().size()).isZero();
@@ -128,12 +143,12 @@ class ReplaceProcessorTest {
   void streamed_largeChunks_releaseAQuarterMore_soALongerReplacementIsOutBeforeTheEnd() throws Exception {
     ByteString replacement = Bodies.body(4_700_000, 30);
     ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", replacement)).build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.STREAMED, BodyMode.NONE);
 
     // Envoy's STREAMED chunks are often 1 MiB: 4 of them release 4 x 1.25 MiB >= 4.7 MB.
-    TestExchange.Result up =
-        exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(4 << 20, 31), 1 << 20));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result up =
+        exchange.direction(Direction.REQUEST, HttpHeaders.empty(), Bodies.chunks(Bodies.body(4 << 20, 31), 1 << 20));
+    exchange.close();
 
     assertThat(up.tail().size()).isZero();
     assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo((1 << 20) + (1 << 18)));
@@ -144,15 +159,28 @@ class ReplaceProcessorTest {
   void fullDuplex_writesPiecesOfAtMost64KiB() throws Exception {
     ReplaceProcessorFactory replace =
         ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", Bodies.body(1_000_000, 22))).build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
-    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.FULL_DUPLEX_STREAMED, BodyMode.NONE);
+    EmbeddedStream stream = exchange.stream();
 
-    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
-    TestExchange.await(exchange.processor().onBody(ctx, Bodies.body(5, 1)));
-    TestExchange.await(exchange.processor().onEnd(ctx));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
+    stream.send(requestBody(Bodies.body(5, 1), true));
+    List<Integer> sizes = new ArrayList<>();
+    boolean end = false;
+    while (!end) {
+      ProcessingResponse reply = stream.awaitReply();
+      if (reply.hasRequestBody()) {
+        StreamedBodyResponse streamed = reply.getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+        if (!streamed.getBody().isEmpty()) {
+          sizes.add(streamed.getBody().size());
+        }
+        end = streamed.getEndOfStream();
+      }
+    }
+    exchange.close();
 
-    assertThat(ctx.writeSizes).hasSize(16).allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(KIB64));
+    // The engine sends what it is given in chunks of at most maxChunkBytes (64 KiB): 1,000,000 B in 16 pieces.
+    assertThat(sizes).hasSize(16).allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(KIB64));
+    assertThat(sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(1_000_000);
   }
 
   @Test
@@ -164,12 +192,12 @@ class ReplaceProcessorTest {
             .duplexReplace(DuplexReplace.PACED)
             .paceBudgetBytes(100_000)
             .build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.FULL_DUPLEX_STREAMED, BodyMode.NONE);
 
     // 20 chunks of 16,384 B = 327,680 B of input.
-    TestExchange.Result up =
-        exchange.direction(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(327_680, 24), 16_384));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result up =
+        exchange.direction(Direction.REQUEST, HttpHeaders.empty(), Bodies.chunks(Bodies.body(327_680, 24), 16_384));
+    exchange.close();
 
     long out = 0;
     for (int i = 0; i < up.replies().size(); i++) {
@@ -189,11 +217,11 @@ class ReplaceProcessorTest {
             .duplexReplace(DuplexReplace.PACED)
             .paceBudgetBytes(0)
             .build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.FULL_DUPLEX_STREAMED, BodyMode.NONE);
 
-    TestExchange.Result up =
-        exchange.direction(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED, HttpHeaders.empty(), Bodies.chunks(Bodies.body(327_680, 26), 16_384));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result up =
+        exchange.direction(Direction.REQUEST, HttpHeaders.empty(), Bodies.chunks(Bodies.body(327_680, 26), 16_384));
+    exchange.close();
 
     // Budget 0: the output follows the input byte for byte until the replacement is out.
     assertThat(up.replies().get(0).size()).isEqualTo(16_384);
@@ -216,18 +244,51 @@ class ReplaceProcessorTest {
             .requestBody(file("r.bin", Bodies.body(500_000, 23)))
             .maxReplyBytes(KIB64 * 2)
             .build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
-    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.STREAMED);
-    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
-    TestExchange.await(exchange.processor().onBody(ctx, Bodies.body(10, 1)));
+    // The engine reports the failure in the gRPC status; the stage's cause is seen where the engine sees it.
+    AtomicReference<Throwable> endFailure = new AtomicReference<>();
+    ProcessorFactory observed = info -> {
+      ExchangeHandler handler = replace.newProcessor(info);
+      DirectionProcessor request = new ForwardingDirectionProcessor(handler.request()) {
+        @Override
+        public CompletionStage<Void> onEnd(DirectionContext ctx) {
+          return super.onEnd(ctx).whenComplete((ignored, error) -> endFailure.set(error));
+        }
+      };
+      DirectionProcessor response = handler.response();
+      return new ExchangeHandler() {
+        @Override
+        public DirectionProcessor request() {
+          return request;
+        }
 
-    CompletionStage<Void> end = exchange.processor().onEnd(ctx);
+        @Override
+        public DirectionProcessor response() {
+          return response;
+        }
 
-    assertThatThrownBy(() -> TestExchange.await(end))
+        @Override
+        public void onClose(ExchangeOutcome outcome) {
+          handler.onClose(outcome);
+        }
+      };
+    };
+    EngineExchange exchange = new EngineExchange(observed, scheduler, BodyMode.STREAMED, BodyMode.NONE);
+    EmbeddedStream stream = exchange.stream();
+    stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE), false));
+    stream.awaitReply();
+    stream.send(requestBody(Bodies.body(10, 1), false));
+    stream.awaitReply();
+
+    stream.send(requestBody(ByteString.EMPTY, true)); // onEnd: the rest does not fit one reply
+
+    Status status = stream.awaitClose();
+    assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(status.getDescription()).contains("processor failed in onEnd");
+    assertThat(endFailure.get())
         .hasRootCauseInstanceOf(ReplaceProcessor.ReplacementTooLargeException.class)
         .rootCause()
         .hasMessageContaining("maxReplyBytes 131072");
-    exchange.close(ExchangeOutcome.PROCESSOR_ERROR);
+    exchange.close();
     await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
     assertThat(replace.errors()).isEqualTo(1);
   }
@@ -236,14 +297,14 @@ class ReplaceProcessorTest {
   void buffered_replacementLargerThanOneReply_isA500() throws Exception {
     ReplaceProcessorFactory replace =
         ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", Bodies.body(500_000, 24))).maxReplyBytes(KIB64 * 2).build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.BUFFERED, BodyMode.NONE);
 
-    TestExchange.Result up =
-        exchange.direction(Direction.REQUEST, BodyMode.BUFFERED, HttpHeaders.empty(), List.of(Bodies.body(10, 1)));
-    exchange.close(ExchangeOutcome.IMMEDIATE_RESPONSE);
+    EngineExchange.Result up =
+        exchange.direction(Direction.REQUEST, HttpHeaders.empty(), List.of(Bodies.body(10, 1)));
+    exchange.close();
 
     assertThat(up.responded()).isTrue();
-    assertThat(exchange.responses).singleElement().satisfies(r -> assertThat(r.status()).isEqualTo(500));
+    assertThat(exchange.responses).singleElement().satisfies(r -> assertThat(r.getStatus().getCodeValue()).isEqualTo(500));
   }
 
   @Test
@@ -251,11 +312,11 @@ class ReplaceProcessorTest {
     ByteString replacement = Bodies.body(1000, 25);
     ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).responseBody(file("r.bin", replacement)).build();
     ByteString input = Bodies.body(5000, 26);
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.STREAMED, BodyMode.STREAMED);
 
-    TestExchange.Result up = exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(input, 1000));
-    TestExchange.Result down = exchange.direction(Direction.RESPONSE, BodyMode.STREAMED, HttpHeaders.empty(), Bodies.chunks(input, 1000));
-    exchange.close(ExchangeOutcome.COMPLETED);
+    EngineExchange.Result up = exchange.direction(Direction.REQUEST, HttpHeaders.empty(), Bodies.chunks(input, 1000));
+    EngineExchange.Result down = exchange.direction(Direction.RESPONSE, HttpHeaders.empty(), Bodies.chunks(input, 1000));
+    exchange.close();
 
     assertThat(up.body()).isEqualTo(input);
     assertThat(down.body()).isEqualTo(replacement);
@@ -265,13 +326,15 @@ class ReplaceProcessorTest {
   void abortMidBody_closesTheFile() throws Exception {
     ReplaceProcessorFactory replace =
         ReplaceProcessorFactory.builder(io).requestBody(file("r.bin", Bodies.body(1_000_000, 27))).build();
-    TestExchange exchange = new TestExchange(replace, scheduler);
-    TestExchange.Context ctx = exchange.context(Direction.REQUEST, BodyMode.STREAMED);
-    TestExchange.await(exchange.processor().onHeaders(ctx, HttpHeaders.empty(), false));
-    TestExchange.await(exchange.processor().onBody(ctx, Bodies.body(10, 1)));
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.STREAMED, BodyMode.NONE);
+    EmbeddedStream stream = exchange.stream();
+    stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE), false));
+    stream.awaitReply();
+    stream.send(requestBody(Bodies.body(10, 1), false));
+    stream.awaitReply();
     assertThat(replace.openFiles()).isEqualTo(1);
 
-    exchange.close(ExchangeOutcome.CANCELLED);
+    exchange.close();
 
     await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
   }
@@ -290,13 +353,13 @@ class ReplaceProcessorTest {
     Path file = file("r.bin", Bodies.body(10, 28));
     ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).requestBody(file).build();
     Files.delete(file);
-    TestExchange exchange = new TestExchange(replace, scheduler);
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.STREAMED, BodyMode.NONE);
 
-    TestExchange.Result up = exchange.direction(Direction.REQUEST, BodyMode.STREAMED, HttpHeaders.empty(), List.of(Bodies.body(10, 1)));
-    exchange.close(ExchangeOutcome.IMMEDIATE_RESPONSE);
+    EngineExchange.Result up = exchange.direction(Direction.REQUEST, HttpHeaders.empty(), List.of(Bodies.body(10, 1)));
+    exchange.close();
 
     assertThat(up.responded()).isTrue();
-    assertThat(exchange.responses.get(0).body().toStringUtf8()).contains("replace failed", "request body");
+    assertThat(exchange.responses.get(0).getBody().toStringUtf8()).contains("replace failed", "request body");
     assertThat(replace.errors()).isEqualTo(1);
   }
 

@@ -1,12 +1,12 @@
 package dev.extproc.internal;
 
-import static dev.extproc.internal.TestEnvoy.bytes;
-import static dev.extproc.internal.TestEnvoy.modes;
-import static dev.extproc.internal.TestEnvoy.requestBody;
-import static dev.extproc.internal.TestEnvoy.requestHeaders;
-import static dev.extproc.internal.TestEnvoy.requestTrailers;
-import static dev.extproc.internal.TestEnvoy.responseBody;
-import static dev.extproc.internal.TestEnvoy.responseHeaders;
+import static dev.extproc.testkit.EnvoyMessages.bytes;
+import static dev.extproc.testkit.EnvoyMessages.modes;
+import static dev.extproc.testkit.EnvoyMessages.requestBody;
+import static dev.extproc.testkit.EnvoyMessages.requestHeaders;
+import static dev.extproc.testkit.EnvoyMessages.requestTrailers;
+import static dev.extproc.testkit.EnvoyMessages.responseBody;
+import static dev.extproc.testkit.EnvoyMessages.responseHeaders;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,11 +14,17 @@ import com.google.protobuf.ByteString;
 import dev.extproc.ExchangeOutcome;
 import dev.extproc.ExchangeProcessor;
 import dev.extproc.ExtProcConfig;
+import dev.extproc.ExtProcService;
 import dev.extproc.HttpHeaders;
 import dev.extproc.ImmediateResponse;
 import dev.extproc.MessageContext;
 import dev.extproc.PassthroughProcessor;
 import dev.extproc.Processing;
+import dev.extproc.ProcessorFactory;
+import dev.extproc.testkit.EmbeddedStream;
+import dev.extproc.testkit.ExtProcExtension;
+import dev.extproc.testing.FakeEnvoy;
+import dev.extproc.testing.RawStream;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
@@ -33,27 +39,39 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
+/**
+ * The engine's stream-level tests, driven through {@link EmbeddedStream} (they moved here from
+ * extproc-core, which cannot depend on the testkit that depends on it).
+ */
 class ExchangeTest {
   private static final ExtProcConfig CONFIG = ExtProcConfig.defaults();
 
+  @RegisterExtension final ExtProcExtension extproc = new ExtProcExtension();
+
+  private ExtProcService service(ProcessorFactory factory, ExtProcConfig config) {
+    return ExtProcService.builder(factory).config(config).scheduler(extproc.manualScheduler()).build();
+  }
+
   @Test
   void streamedPassThroughAnswersEveryMessageInOrderWithoutMutation() throws Exception {
-    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(PassthroughProcessor.factory(), CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false, ":path", "/"));
-      assertThat(stream.next().getRequestHeaders().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      assertThat(stream.awaitReply().getRequestHeaders().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
       stream.send(requestBody(bytes(1000, 1), false));
       stream.send(requestBody(ByteString.EMPTY, true));
-      assertThat(stream.next().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
-      assertThat(stream.next().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      assertThat(stream.awaitReply().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      assertThat(stream.awaitReply().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
       stream.send(responseHeaders(true, ":status", "200"));
-      assertThat(stream.next().hasResponseHeaders()).isTrue();
+      assertThat(stream.awaitReply().hasResponseHeaders()).isTrue();
       stream.halfClose();
-      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
-      await().until(() -> envoy.service.stats().activeStreams() == 0);
-      assertThat(envoy.service.stats().streamsCompleted()).isEqualTo(1);
-      assertThat(envoy.service.stats().bytesHeld()).isZero();
+      assertThat(stream.awaitClose().getCode()).isEqualTo(Status.Code.OK);
+      await().until(() -> service.stats().activeStreams() == 0);
+      assertThat(service.stats().streamsCompleted()).isEqualTo(1);
+      assertThat(service.stats().bytesHeld()).isZero();
     }
   }
 
@@ -72,16 +90,17 @@ class ExchangeTest {
         return ctx.write(ByteString.copyFromUtf8("!"));
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> upperOddDropEven, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> upperOddDropEven, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestBody(ByteString.copyFromUtf8("abc"), false));
       stream.send(requestBody(ByteString.copyFromUtf8("def"), false));
       stream.send(requestBody(ByteString.EMPTY, true));
-      assertThat(stream.next().getRequestBody().getResponse().getBodyMutation().getBody().toStringUtf8()).isEqualTo("ABC");
-      assertThat(stream.next().getRequestBody().getResponse().getBodyMutation().getClearBody()).isTrue();
-      assertThat(stream.next().getRequestBody().getResponse().getBodyMutation().getBody().toStringUtf8()).isEqualTo("!");
+      assertThat(stream.awaitReply().getRequestBody().getResponse().getBodyMutation().getBody().toStringUtf8()).isEqualTo("ABC");
+      assertThat(stream.awaitReply().getRequestBody().getResponse().getBodyMutation().getClearBody()).isTrue();
+      assertThat(stream.awaitReply().getRequestBody().getResponse().getBodyMutation().getBody().toStringUtf8()).isEqualTo("!");
       stream.cancel();
     }
   }
@@ -89,19 +108,20 @@ class ExchangeTest {
   @Test
   void fullDuplexRechunksOutputAndEndsWithEndOfStream() throws Exception {
     ExtProcConfig config = CONFIG.withMaxChunkBytes(1000).withMaxPendingOutputBytes(4000);
-    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), config)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(PassthroughProcessor.factory(), config);
+      EmbeddedStream stream = extproc.embedded(service);
       ByteString body = bytes(10_500, 7);
       stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
       stream.send(requestBody(body.substring(0, 6000), false));
       stream.send(requestBody(body.substring(6000), false));
       stream.send(requestBody(ByteString.EMPTY, true));
-      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      assertThat(stream.awaitReply().hasRequestHeaders()).isTrue();
       ByteString received = ByteString.EMPTY;
       boolean end = false;
       int replies = 0;
       while (!end) {
-        ProcessingResponse reply = stream.next();
+        ProcessingResponse reply = stream.awaitReply();
         BodyMutation mutation = reply.getRequestBody().getResponse().getBodyMutation();
         assertThat(mutation.hasStreamedResponse()).as("every FULL_DUPLEX body reply is a streamed_response").isTrue();
         StreamedBodyResponse streamed = mutation.getStreamedResponse();
@@ -113,24 +133,25 @@ class ExchangeTest {
       assertThat(received).isEqualTo(body);
       assertThat(replies).isGreaterThanOrEqualTo(11);
       stream.halfClose();
-      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
-      await().until(() -> envoy.service.stats().activeStreams() == 0);
-      assertThat(envoy.service.stats().streamsCompleted()).isEqualTo(1);
+      assertThat(stream.awaitClose().getCode()).isEqualTo(Status.Code.OK);
+      await().until(() -> service.stats().activeStreams() == 0);
+      assertThat(service.stats().streamsCompleted()).isEqualTo(1);
     }
   }
 
   @Test
   void fullDuplexWithTrailersEndsWithTrailersReplyAndNoEndOfStreamChunk() throws Exception {
-    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(PassthroughProcessor.factory(), CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
       stream.send(requestBody(ByteString.copyFromUtf8("hello"), false));
       stream.send(requestTrailers("x-checksum", "1"));
-      assertThat(stream.next().hasRequestHeaders()).isTrue();
-      StreamedBodyResponse chunk = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+      assertThat(stream.awaitReply().hasRequestHeaders()).isTrue();
+      StreamedBodyResponse chunk = stream.awaitReply().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
       assertThat(chunk.getBody().toStringUtf8()).isEqualTo("hello");
       assertThat(chunk.getEndOfStream()).isFalse();
-      assertThat(stream.next().hasRequestTrailers()).isTrue();
+      assertThat(stream.awaitReply().hasRequestTrailers()).isTrue();
       stream.cancel();
     }
   }
@@ -146,21 +167,22 @@ class ExchangeTest {
         return gate.thenCompose(ignored -> ctx.write(chunk));
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> slow, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> slow, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
       for (int i = 0; i < 5; i++) {
         stream.send(requestBody(bytes(100, i), i == 4));
       }
-      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      assertThat(stream.awaitReply().hasRequestHeaders()).isTrue();
       await().until(() -> bodies.get() == 1);
-      assertThat(stream.replies).isEmpty();
+      assertThat(stream.poll()).isNull();
       assertThat(bodies.get()).isEqualTo(1);
       gate.complete(null);
       int received = 0;
       boolean end = false;
       while (!end) {
-        StreamedBodyResponse chunk = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+        StreamedBodyResponse chunk = stream.awaitReply().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
         received += chunk.getBody().size();
         end = chunk.getEndOfStream();
       }
@@ -179,12 +201,13 @@ class ExchangeTest {
         return ctx.write(ByteString.copyFromUtf8("replacement"));
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> replace, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> replace, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.BUFFERED, BodySendMode.NONE), false, "content-length", "3"));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestBody(ByteString.copyFromUtf8("abc"), true));
-      CommonResponse reply = stream.next().getRequestBody().getResponse();
+      CommonResponse reply = stream.awaitReply().getRequestBody().getResponse();
       assertThat(reply.getBodyMutation().getBody().toStringUtf8()).isEqualTo("replacement");
       assertThat(reply.getHeaderMutation().getSetHeadersList())
           .extracting(option -> option.getHeader().getKey() + "=" + option.getHeader().getRawValue().toStringUtf8())
@@ -216,14 +239,15 @@ class ExchangeTest {
         return Processing.done();
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> recorder, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> recorder, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.BUFFERED, BodySendMode.NONE), false));
       stream.send(requestBody(ByteString.copyFromUtf8("whole"), false));
       stream.send(requestTrailers("x-t", "1"));
-      stream.next();
-      assertThat(stream.next().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
-      assertThat(stream.next().getRequestTrailers().getHeaderMutation().getSetHeaders(0).getHeader().getKey())
+      stream.awaitReply();
+      assertThat(stream.awaitReply().getRequestBody().getResponse()).isEqualTo(CommonResponse.getDefaultInstance());
+      assertThat(stream.awaitReply().getRequestTrailers().getHeaderMutation().getSetHeaders(0).getHeader().getKey())
           .isEqualTo("x-trailer");
       assertThat(events).containsExactly("body", "end", "trailers");
       stream.cancel();
@@ -238,10 +262,11 @@ class ExchangeTest {
         return ctx.write(ByteString.copyFromUtf8("injected"));
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> inject, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> inject, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), true, ":method", "GET"));
-      CommonResponse reply = stream.next().getRequestHeaders().getResponse();
+      CommonResponse reply = stream.awaitReply().getRequestHeaders().getResponse();
       assertThat(reply.getStatus()).isEqualTo(CommonResponse.ResponseStatus.CONTINUE_AND_REPLACE);
       assertThat(reply.getBodyMutation().getBody().toStringUtf8()).isEqualTo("injected");
       stream.cancel();
@@ -265,18 +290,19 @@ class ExchangeTest {
         outcomes.add(outcome);
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> deny, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> deny, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      ProcessingResponse reply = stream.next();
+      ProcessingResponse reply = stream.awaitReply();
       assertThat(reply.getImmediateResponse().getStatus().getCodeValue()).isEqualTo(403);
       assertThat(reply.getImmediateResponse().getBody().toStringUtf8()).isEqualTo("denied");
       assertThat(reply.getImmediateResponse().getHeaders().getSetHeaders(0).getHeader().getKey()).isEqualTo("x-why");
-      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
+      assertThat(stream.awaitClose().getCode()).isEqualTo(Status.Code.OK);
       await().until(() -> closes.get() == 1);
       assertThat(outcomes).containsExactly(ExchangeOutcome.IMMEDIATE_RESPONSE);
-      assertThat(stream.replies).isEmpty();
-      assertThat(envoy.service.stats().immediateResponses()).isEqualTo(1);
+      assertThat(stream.poll()).isNull();
+      assertThat(service.stats().immediateResponses()).isEqualTo(1);
     }
   }
 
@@ -290,12 +316,13 @@ class ExchangeTest {
         return Processing.done();
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> override, CONFIG.withModeOverrideAllowed(true))) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> override, CONFIG.withModeOverrideAllowed(true));
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), false));
-      assertThat(stream.next().getModeOverride().getRequestBodyMode()).isEqualTo(BodySendMode.BUFFERED);
+      assertThat(stream.awaitReply().getModeOverride().getRequestBodyMode()).isEqualTo(BodySendMode.BUFFERED);
       stream.send(requestBody(ByteString.copyFromUtf8("now buffered"), true));
-      assertThat(stream.next().hasRequestBody()).isTrue();
+      assertThat(stream.awaitReply().hasRequestBody()).isTrue();
       stream.cancel();
     }
   }
@@ -339,11 +366,12 @@ class ExchangeTest {
 
   @Test
   void bodyFirstIsLegalWhenHeadersAreSkipped() throws Exception {
-    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(PassthroughProcessor.factory(), CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(ProcessingRequest.newBuilder(responseBody(ByteString.copyFromUtf8("x"), true))
           .setProtocolConfig(modes(BodySendMode.NONE, BodySendMode.STREAMED)).build());
-      assertThat(stream.next().hasResponseBody()).isTrue();
+      assertThat(stream.awaitReply().hasResponseBody()).isTrue();
       stream.cancel();
     }
   }
@@ -352,18 +380,19 @@ class ExchangeTest {
   void oversizedMessageFailsOnlyItsStreamAndReleasesIt() throws Exception {
     ExtProcConfig small = CONFIG.withMaxChunkBytes(1024).withMaxPendingOutputBytes(1024)
         .withMaxBodyMessageBytes(1024);
-    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), small)) {
-      TestEnvoy.Stream other = envoy.open();
+    // The size limit is gRPC's transport's, so this test runs over in-process gRPC, not EmbeddedStream.
+    ExtProcService service = extproc.service(PassthroughProcessor.factory(), small);
+    FakeEnvoy envoy = extproc.fakeEnvoy(service);
+    try (RawStream other = envoy.openRaw(); RawStream stream = envoy.openRaw()) {
       other.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      other.next();
-      TestEnvoy.Stream stream = envoy.open();
+      other.nextReply();
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      stream.next();
+      stream.nextReply();
       stream.send(requestBody(bytes(small.maxInboundMessageBytes() + 10, 3), true));
       assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-      await().until(() -> envoy.service.stats().activeStreams() == 1);
+      await().until(() -> service.stats().activeStreams() == 1);
       other.send(requestBody(ByteString.copyFromUtf8("fine"), true));
-      assertThat(other.next().hasRequestBody()).isTrue();
+      assertThat(other.nextReply().hasRequestBody()).isTrue();
       other.cancel();
     }
   }
@@ -376,15 +405,16 @@ class ExchangeTest {
         throw new IllegalStateException("boom");
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> broken, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> broken, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestBody(ByteString.copyFromUtf8("x"), true));
-      Status status = stream.awaitStatus();
+      Status status = stream.awaitClose();
       assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
       assertThat(status.getDescription()).contains("onBody").contains("boom");
-      await().until(() -> envoy.service.stats().streamsFailed() == 1);
+      await().until(() -> service.stats().streamsFailed() == 1);
     }
   }
 
@@ -397,13 +427,14 @@ class ExchangeTest {
       }
     };
     ExtProcConfig config = CONFIG.withProcessorErrorPolicy(ExtProcConfig.ProcessorErrorPolicy.IMMEDIATE_500);
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> broken, config)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> broken, config);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestBody(ByteString.copyFromUtf8("x"), true));
-      assertThat(stream.next().getImmediateResponse().getStatus().getCodeValue()).isEqualTo(500);
-      assertThat(stream.awaitStatus().getCode()).isEqualTo(Status.Code.OK);
+      assertThat(stream.awaitReply().getImmediateResponse().getStatus().getCodeValue()).isEqualTo(500);
+      assertThat(stream.awaitClose().getCode()).isEqualTo(Status.Code.OK);
     }
   }
 
@@ -416,12 +447,13 @@ class ExchangeTest {
         return ctx.write(chunk);
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> wrong, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> wrong, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestBody(ByteString.copyFromUtf8("x"), true));
-      Status status = stream.awaitStatus();
+      Status status = stream.awaitClose();
       assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
       assertThat(status.getDescription()).contains("ignores header mutations in STREAMED");
     }
@@ -445,18 +477,19 @@ class ExchangeTest {
         outcomes.add(outcome);
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> stuck, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> stuck, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.STREAMED), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestBody(bytes(10_000, 1), false));
-      await().until(() -> envoy.service.stats().bytesHeld() > 0);
+      await().until(() -> service.stats().bytesHeld() > 0);
       stream.cancel();
       await().until(() -> closes.get() == 1);
       assertThat(outcomes).containsExactly(ExchangeOutcome.CANCELLED);
-      assertThat(envoy.service.stats().activeStreams()).isZero();
-      assertThat(envoy.service.stats().bytesHeld()).isZero();
-      assertThat(envoy.service.stats().streamsCancelled()).isEqualTo(1);
+      assertThat(service.stats().activeStreams()).isZero();
+      assertThat(service.stats().bytesHeld()).isZero();
+      assertThat(service.stats().streamsCancelled()).isEqualTo(1);
     }
   }
 
@@ -468,14 +501,15 @@ class ExchangeTest {
         return ctx.write(ByteString.copyFromUtf8("too late"));
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> late, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> late, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestBody(ByteString.copyFromUtf8("x"), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(requestTrailers("x-t", "1"));
-      Status status = stream.awaitStatus();
+      Status status = stream.awaitClose();
       assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
       assertThat(status.getDescription()).contains("cannot be delivered");
     }
@@ -491,7 +525,7 @@ class ExchangeTest {
     assertLargeBodyPassesWithBoundedMemory(BodySendMode.STREAMED, 16 * 1024 * 1024);
   }
 
-  private static void assertLargeBodyPassesWithBoundedMemory(BodySendMode mode, int size) throws Exception {
+  private void assertLargeBodyPassesWithBoundedMemory(BodySendMode mode, int size) throws Exception {
     // A processor that re-creates every chunk, so no reply is a "no mutation" shortcut.
     ExchangeProcessor copy = new ExchangeProcessor() {
       @Override
@@ -499,10 +533,11 @@ class ExchangeTest {
         return ctx.write(ByteString.copyFrom(chunk.toByteArray()));
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> copy, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> copy, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(mode, BodySendMode.NONE), false));
-      assertThat(stream.next().hasRequestHeaders()).isTrue();
+      assertThat(stream.awaitReply().hasRequestHeaders()).isTrue();
       ByteString chunk = bytes(64 * 1024, 11);
       java.security.MessageDigest sent = java.security.MessageDigest.getInstance("SHA-256");
       java.security.MessageDigest received = java.security.MessageDigest.getInstance("SHA-256");
@@ -513,8 +548,8 @@ class ExchangeTest {
         stream.send(requestBody(chunk, false));
         sent.update(chunk.asReadOnlyByteBuffer());
         // Envoy's side: STREAMED waits for each reply; FULL_DUPLEX keeps a window of messages in flight.
-        while (stream.replies.size() > 0 || (mode == BodySendMode.STREAMED && receivedBytes < (long) (i + 1) * chunk.size())) {
-          ProcessingResponse reply = stream.next();
+        while (stream.repliesWaiting() > 0 || (mode == BodySendMode.STREAMED && receivedBytes < (long) (i + 1) * chunk.size())) {
+          ProcessingResponse reply = stream.awaitReply();
           ByteString body = mode == BodySendMode.STREAMED
               ? reply.getRequestBody().getResponse().getBodyMutation().getBody()
               : reply.getRequestBody().getResponse().getBodyMutation().getStreamedResponse().getBody();
@@ -524,7 +559,7 @@ class ExchangeTest {
       }
       stream.send(requestBody(ByteString.EMPTY, true));
       while (!end) {
-        ProcessingResponse reply = stream.next();
+        ProcessingResponse reply = stream.awaitReply();
         if (mode == BodySendMode.STREAMED) {
           end = true;
         } else {
@@ -537,11 +572,11 @@ class ExchangeTest {
       assertThat(receivedBytes).isEqualTo((long) chunks * chunk.size());
       assertThat(received.digest()).isEqualTo(sent.digest());
       stream.cancel();
-      await().until(() -> envoy.service.stats().activeStreams() == 0);
-      assertThat(envoy.service.stats().peakBytesHeldPerStream())
+      await().until(() -> service.stats().activeStreams() == 0);
+      assertThat(service.stats().peakBytesHeldPerStream())
           .isGreaterThan(0)
           .isLessThanOrEqualTo(CONFIG.maxBytesHeldPerStream());
-      assertThat(envoy.service.stats().bytesHeld()).isZero();
+      assertThat(service.stats().bytesHeld()).isZero();
     }
   }
 
@@ -567,28 +602,27 @@ class ExchangeTest {
       }
     };
     ExtProcConfig config = CONFIG.withMaxPendingOutputBytes(256 * 1024);
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> generator, config)) {
-      TestEnvoy.Stream stream = envoy.open(true);
-      stream.request(1);
+    {
+      ExtProcService service = service(exchange -> generator, config);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.NONE), false));
+      assertThat(stream.awaitReply().hasRequestHeaders()).isTrue();
+      stream.setReady(false); // Envoy reads nothing more: the engine must stop at about the pending-output bound
       stream.send(requestBody(ByteString.copyFromUtf8("go"), true));
-      assertThat(stream.next().hasRequestHeaders()).isTrue();
-      stream.request(1); // in-process, the server is "ready" only while the client has asked for replies
-      ByteString first = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse().getBody();
-      // Envoy reads nothing more: the engine must stop at about the pending-output bound.
-      await().until(() -> envoy.service.stats().bytesHeld() >= 128 * 1024);
-      long heldWhileBlocked = envoy.service.stats().bytesHeld();
+      await().until(() -> service.stats().bytesHeld() >= 128 * 1024);
+      long heldWhileBlocked = service.stats().bytesHeld();
       assertThat(heldWhileBlocked).isLessThanOrEqualTo(config.maxPendingOutputBytes() + 16 * 1024 + 64 * 1024);
-      long received = first.size();
+      assertThat(stream.poll()).isNull();
+      stream.setReady(true);
+      long received = 0;
       boolean end = false;
       while (!end) {
-        stream.request(1);
-        StreamedBodyResponse chunk = stream.next().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
+        StreamedBodyResponse chunk = stream.awaitReply().getRequestBody().getResponse().getBodyMutation().getStreamedResponse();
         received += chunk.getBody().size();
         end = chunk.getEndOfStream();
       }
       assertThat(received).isEqualTo(total);
-      assertThat(envoy.service.stats().peakBytesHeldPerStream()).isLessThanOrEqualTo(config.maxBytesHeldPerStream());
+      assertThat(service.stats().peakBytesHeldPerStream()).isLessThanOrEqualTo(config.maxBytesHeldPerStream());
       stream.cancel();
     }
   }
@@ -602,12 +636,13 @@ class ExchangeTest {
         outcomes.add(outcome);
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> recorder, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> recorder, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), false));
-      stream.next();
+      stream.awaitReply();
       stream.send(responseHeaders(false, ":status", "200"));
-      stream.next();
+      stream.awaitReply();
       stream.cancel();
       await().until(() -> outcomes.size() == 1);
       assertThat(outcomes).containsExactly(ExchangeOutcome.COMPLETED);
@@ -623,10 +658,11 @@ class ExchangeTest {
         return Processing.done();
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> injector, CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> injector, CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.NONE, BodySendMode.NONE), true));
-      Status status = stream.awaitStatus();
+      Status status = stream.awaitClose();
       assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
       assertThat(status.getDescription()).contains("value of x-bad: contains CR, LF or NUL at index 1");
     }
@@ -646,11 +682,12 @@ class ExchangeTest {
         return Processing.done();
       }
     };
-    try (TestEnvoy envoy = new TestEnvoy(exchange -> override, CONFIG.withModeOverrideAllowed(true))) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(exchange -> override, CONFIG.withModeOverrideAllowed(true));
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE).toBuilder()
           .setSendBodyWithoutWaitingForHeaderResponse(true).build(), false));
-      assertThat(stream.next().hasModeOverride()).isFalse();
+      assertThat(stream.awaitReply().hasModeOverride()).isFalse();
       assertThat(errors).singleElement().asString().contains("send_body_without_waiting_for_header_response");
       stream.cancel();
     }
@@ -658,14 +695,15 @@ class ExchangeTest {
 
   @Test
   void fullDuplexWithHeadersSkippedStreamsFromTheFirstBodyMessage() throws Exception {
-    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
-      TestEnvoy.Stream stream = envoy.open();
+    {
+      ExtProcService service = service(PassthroughProcessor.factory(), CONFIG);
+      EmbeddedStream stream = extproc.embedded(service);
       stream.send(ProcessingRequest.newBuilder(responseBody(ByteString.copyFromUtf8("abc"), false))
           .setProtocolConfig(modes(BodySendMode.NONE, BodySendMode.FULL_DUPLEX_STREAMED)).build());
       stream.send(responseBody(ByteString.EMPTY, true));
-      StreamedBodyResponse first = stream.next().getResponseBody().getResponse().getBodyMutation().getStreamedResponse();
+      StreamedBodyResponse first = stream.awaitReply().getResponseBody().getResponse().getBodyMutation().getStreamedResponse();
       assertThat(first.getBody().toStringUtf8()).isEqualTo("abc");
-      ProcessingResponse last = first.getEndOfStream() ? null : stream.next();
+      ProcessingResponse last = first.getEndOfStream() ? null : stream.awaitReply();
       if (last != null) {
         assertThat(last.getResponseBody().getResponse().getBodyMutation().getStreamedResponse().getEndOfStream()).isTrue();
       }
@@ -673,21 +711,22 @@ class ExchangeTest {
     }
   }
 
-  private static void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
-    try (TestEnvoy envoy = new TestEnvoy(PassthroughProcessor.factory(), CONFIG)) {
-      TestEnvoy.Stream bystander = envoy.open();
+  private void assertProtocolError(List<ProcessingRequest> messages, Status.Code code, String rule) throws Exception {
+    {
+      ExtProcService service = service(PassthroughProcessor.factory(), CONFIG);
+      EmbeddedStream bystander = extproc.embedded(service);
       bystander.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.STREAMED), false));
-      bystander.next();
-      TestEnvoy.Stream stream = envoy.open();
+      bystander.awaitReply();
+      EmbeddedStream stream = extproc.embedded(service);
       for (ProcessingRequest message : messages) {
         stream.send(message);
       }
-      Status status = stream.awaitStatus();
+      Status status = stream.awaitClose();
       assertThat(status.getCode()).isEqualTo(code);
       assertThat(status.getDescription()).contains(rule);
-      await().until(() -> envoy.service.stats().protocolErrors() == 1 && envoy.service.stats().activeStreams() == 1);
+      await().until(() -> service.stats().protocolErrors() == 1 && service.stats().activeStreams() == 1);
       bystander.send(requestBody(ByteString.copyFromUtf8("ok"), true));
-      assertThat(bystander.next().hasRequestBody()).isTrue();
+      assertThat(bystander.awaitReply().hasRequestBody()).isTrue();
       bystander.cancel();
     }
   }
