@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Runs the memory and throughput benchmark against a real Envoy (a fresh stack per route) "
-        + "and writes report.json, report.md, timeseries.csv and charts into a run directory.")
+        + "and writes report.json, report.md, report.html (for a browser), timeseries.csv and charts into a run directory.")
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--scenario", required = true, paramLabel = "NAME",
