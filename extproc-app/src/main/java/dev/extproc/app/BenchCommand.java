@@ -173,7 +173,8 @@ final class BenchCommand implements Callable<Integer> {
         out.println("  target: " + t.target() + ": " + t.verdict() + " (" + t.detail() + ")");
       }
     }
-    out.println("report: " + dir.resolve("report.md").toAbsolutePath());
+    out.println("report: " + dir.resolve("report.md").toAbsolutePath() + " (in a browser: "
+        + dir.resolve("report.html").toAbsolutePath().toUri() + ")");
     out.println(report.allVerified() ? "every response verified" : "FAILED: some responses were not verified");
     return report.allVerified() ? 0 : 1;
   }
