@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Runs the memory and throughput benchmark against a real Envoy (a fresh stack per route) "
-        + "and writes report.json, report.md, timeseries.csv and charts into a run directory.")
+        + "and writes report.json, report.md, report.html (for a browser), timeseries.csv and charts into a run directory.")
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--scenario", required = true, paramLabel = "NAME",
@@ -173,7 +173,8 @@ final class BenchCommand implements Callable<Integer> {
         out.println("  target: " + t.target() + ": " + t.verdict() + " (" + t.detail() + ")");
       }
     }
-    out.println("report: " + dir.resolve("report.md").toAbsolutePath());
+    out.println("report: " + dir.resolve("report.md").toAbsolutePath() + " (in a browser: "
+        + dir.resolve("report.html").toAbsolutePath().toUri() + ")");
     out.println(report.allVerified() ? "every response verified" : "FAILED: some responses were not verified");
     return report.allVerified() ? 0 : 1;
   }

@@ -25,11 +25,9 @@ final class Charts {
 
   /** The charts of a scenario run: the metric that names the file, and the title. */
   enum Kind {
-    ENVOY_RSS(Metric.ENVOY_RSS, "Envoy RSS (resident memory of the Envoy process)"),
-    ENVOY_ALLOCATED(Metric.ENVOY_ALLOCATED,
-        "Envoy allocated (bytes Envoy's code holds from its allocator; RSS adds the allocator's caches)"),
-    PROCESSOR_HEAP(Metric.PROCESSOR_HEAP_USED,
-        "ext_proc server heap: live after GC (solid) and used with garbage (dotted)");
+    ENVOY_RSS(Metric.ENVOY_RSS, "Envoy RSS (the process's resident memory)"),
+    ENVOY_ALLOCATED(Metric.ENVOY_ALLOCATED, "Envoy allocated (held by Envoy's code; RSS adds allocator caches)"),
+    PROCESSOR_HEAP(Metric.PROCESSOR_HEAP_USED, "ext_proc heap: live after GC (solid), used with garbage (dotted)");
 
     final Metric fileMetric;
     final String title;
@@ -46,6 +44,8 @@ final class Charts {
   };
   private static final Color REFERENCE = new Color(0x222222);
   private static final double MIB = 1024.0 * 1024.0;
+  /** Pixels: room for the longest title beside the legend. */
+  static final int WIDTH = 1100;
 
   private Charts() {}
 
@@ -55,13 +55,14 @@ final class Charts {
 
   /** Draws one chart; returns false (and writes nothing) when no route has samples of it. */
   static boolean draw(Path file, ScenarioReport s, Kind kind) throws IOException {
-    XYChart chart = new XYChartBuilder().width(900).height(500)
+    XYChart chart = new XYChartBuilder().width(WIDTH).height(520)
         .title(s.scenario() + (s.variant().isEmpty() ? "" : " (" + s.variant() + ")") + ": " + kind.title)
         .xAxisTitle("seconds since the route started").yAxisTitle("MiB").build();
     chart.getStyler().setChartBackgroundColor(Color.WHITE);
     chart.getStyler().setPlotGridLinesVisible(true);
     chart.getStyler().setMarkerSize(0);
     chart.getStyler().setYAxisMin(0.0);
+    chart.getStyler().setChartTitleFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 15));
     int routes = 0;
     double maxX = 0;
     for (RouteReport r : s.routes()) {

@@ -67,7 +67,7 @@ class HtmlReportBrowserTest {
     assertThat(rendered.get("errors")).as("load errors in %s", rendered).isEmpty();
     assertThat(rendered.get("images").asInt()).isEqualTo(charts.size());
     assertThat(rendered.get("rendered")).extracting(JsonNode::asText).containsExactlyElementsOf(charts);
-    assertThat(rendered.get("widths")).extracting(JsonNode::asInt).containsOnly(900);
+    assertThat(rendered.get("widths")).extracting(JsonNode::asInt).containsOnly(Charts.WIDTH);
     assertThat(rendered.get("tables").asInt()).as("machine, routes, targets, settings").isEqualTo(4);
   }
 
