@@ -11,7 +11,6 @@ import dev.extproc.HttpHeaders;
 import dev.extproc.ImmediateResponse;
 import dev.extproc.MessagePart;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.Context;
@@ -57,13 +56,15 @@ final class Exchange implements StreamObserver<Inbound> {
 
   private final ExchangeEnding ending;
   private final OutputBudget budget;
+  private final FlowControl flow;
   private @Nullable ProcessingMode mode;
   /** A processor event's stage is outstanding. */
-  private boolean busy;
-  private boolean halfClosed;
+  boolean busy;
+  /** Envoy half-closed: no more messages come. */
+  boolean halfClosed;
   private boolean pumpScheduled;
   /** A message read ahead while an event ran, checked, waiting to be dispatched. */
-  private @Nullable ProcessingRequest parked;
+  @Nullable ProcessingRequest parked;
   private Direction eventDirection = Direction.REQUEST;
 
   Exchange(ServiceState service, ServerCallStreamObserver<ProcessingResponse> call) {
@@ -79,6 +80,7 @@ final class Exchange implements StreamObserver<Inbound> {
     this.request = new DirectionFlow(Direction.REQUEST, this);
     this.response = new DirectionFlow(Direction.RESPONSE, this);
     this.budget = new OutputBudget(config, pump, request, response);
+    this.flow = new FlowControl(this, pump, budget, ending, telemetry);
     this.call = call;
   }
 
@@ -86,7 +88,7 @@ final class Exchange implements StreamObserver<Inbound> {
   void start() {
     telemetry.opened();
     call.disableAutoRequest();
-    call.setOnReadyHandler(() -> exec.execute(this::pump));
+    call.setOnReadyHandler(() -> exec.execute(flow::run));
     call.setOnCancelHandler(() -> {
       Deadline deadline = Context.current().getDeadline();
       boolean expired = deadline != null && deadline.isExpired();
@@ -137,7 +139,7 @@ final class Exchange implements StreamObserver<Inbound> {
   public void onCompleted() {
     exec.execute(() -> {
       halfClosed = true;
-      maybeFinish();
+      flow.maybeFinish();
     });
   }
 
@@ -386,7 +388,7 @@ final class Exchange implements StreamObserver<Inbound> {
     }
   }
 
-  private void updateHeld() {
+  void updateHeld() {
     telemetry.held(budget.bytesHeld(parked));
   }
 
@@ -407,78 +409,9 @@ final class Exchange implements StreamObserver<Inbound> {
       pumpScheduled = true;
       exec.execute(() -> {
         pumpScheduled = false;
-        pump();
+        flow.run();
       });
     }
-  }
-
-  /** Sends what may be sent while gRPC is ready, releases write stages, then finishes or reads on. */
-  private void pump() {
-    if (ending.state() == ExchangeEnding.State.CLOSED) {
-      return;
-    }
-    while (pump.isReady()) {
-      if (pump.sendQueued()) {
-        continue;
-      }
-      if (ending.isOpen()
-          && (request.discipline.emitNext(this, request) || response.discipline.emitNext(this, response))) {
-        continue;
-      }
-      break;
-    }
-    updateHeld();
-    if (budget.hasRoom()) {
-      pump.releaseWaiters();
-    }
-    if (!maybeFinish()) {
-      maybeRequestNext();
-    }
-  }
-
-  private void maybeRequestNext() {
-    if (!ending.isOpen() || pump.requested() || halfClosed || parked != null) {
-      return;
-    }
-    if (busy) {
-      // Read ahead only when output waits for Envoy's first body message, or nothing could move.
-      if (pump.hasWaiters() && (request.awaitsFirstBody() || response.awaitsFirstBody())) {
-        pump.request();
-      }
-      return;
-    }
-    if (!pump.isReady() || !budget.mayRead()) {
-      telemetry.inboundPaused(); // the on-ready handler and the pump come back here
-      return;
-    }
-    telemetry.inboundResumed();
-    pump.request();
-  }
-
-  /** Ends the call when nothing more can happen on it; returns whether it did. */
-  private boolean maybeFinish() {
-    if (ending.state() == ExchangeEnding.State.IMMEDIATE && pump.queueEmpty()) {
-      pump.complete();
-      ending.close(ending.immediateOutcome(), null);
-      return true;
-    }
-    if (ending.isOpen() && halfClosed && !busy && parked == null && pump.queueEmpty()
-        && !request.duplexWorkLeft() && !response.duplexWorkLeft()) {
-      pump.complete();
-      ending.close(answered(request) && answered(response) ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED, null);
-      return true;
-    }
-    return false;
-  }
-
-  private static boolean answered(DirectionFlow d) {
-    return d.state == DirectionState.IDLE || d.state.answered();
-  }
-
-  /** Whether the processing mode says Envoy will send this direction's headers. */
-  private boolean expected(DirectionFlow d) {
-    HeaderSendMode headerMode = d.direction == Direction.REQUEST ? mode.getRequestHeaderMode() : mode.getResponseHeaderMode();
-    return headerMode != HeaderSendMode.SKIP;
   }
 
   // ---------------------------------------------------------------- termination
@@ -544,9 +477,7 @@ final class Exchange implements StreamObserver<Inbound> {
       return;
     }
     // Complete: every direction that started, or that the processing mode says will come, was answered.
-    boolean complete = mode != null && !busy && parked == null
-        && (request.state == DirectionState.IDLE ? !expected(request) : request.state.answered())
-        && (response.state == DirectionState.IDLE ? !expected(response) : response.state.answered());
+    boolean complete = flow.answeredAsExpected(mode);
     telemetry.envoyCancelled(complete);
     ending.close(complete ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED, null);
   }
