@@ -20,8 +20,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,9 +55,8 @@ final class Exchange implements StreamObserver<Inbound> {
   private final ExchangeEnding ending;
   private final OutputBudget budget;
   private final FlowControl flow;
+  final ProcessorEvents events;
   private @Nullable ProcessingMode mode;
-  /** A processor event's stage is outstanding. */
-  boolean busy;
   /** Envoy half-closed: no more messages come. */
   boolean halfClosed;
   private boolean pumpScheduled;
@@ -80,6 +77,7 @@ final class Exchange implements StreamObserver<Inbound> {
     this.request = new DirectionFlow(Direction.REQUEST, this);
     this.response = new DirectionFlow(Direction.RESPONSE, this);
     this.budget = new OutputBudget(config, pump, request, response);
+    this.events = new ProcessorEvents(exec, telemetry, ending, this::processorFailed);
     this.flow = new FlowControl(this, pump, budget, ending, telemetry);
     this.call = call;
   }
@@ -173,7 +171,7 @@ final class Exchange implements StreamObserver<Inbound> {
     }
     d.arrived = d.arrived.after(message.getRequestCase(), Messages.endOfStream(message));
     d.bodyArrived |= part == MessagePart.BODY;
-    if (busy) {
+    if (events.running()) {
       parked = message; // read ahead while an event runs: dispatched when it is done
       schedulePump(); // its arrival may make FULL_DUPLEX_STREAMED output flushable
       updateHeld();
@@ -232,22 +230,6 @@ final class Exchange implements StreamObserver<Inbound> {
     return config;
   }
 
-  /** Hands {@code chunk} to onBody, then runs {@code then}. */
-  void handleBody(DirectionFlow d, ByteString chunk, boolean last, Runnable then) {
-    d.currentChunk = chunk;
-    d.target = d.discipline.bodyTarget();
-    call(d, MessagePart.BODY, false, () -> d.processor.onBody(d.ctx, chunk, last), then);
-  }
-
-  /** Calls onEnd, then runs {@code then}. */
-  void handleEnd(DirectionFlow d, boolean beforeTrailers, Runnable then) {
-    d.endCalled = true;
-    if (beforeTrailers) {
-      d.target = DirectionFlow.MutationTarget.NONE_END_BEFORE_TRAILERS;
-    }
-    call(d, MessagePart.BODY, true, () -> d.processor.onEnd(d.ctx), then);
-  }
-
   /**
    * Queues the one reply owed to a body message carrying {@code chunk}; returns false when the
    * exchange failed instead (the reply would exceed maxBodyMessageBytes).
@@ -270,7 +252,7 @@ final class Exchange implements StreamObserver<Inbound> {
 
   /** The current event is over and its replies are queued: the next message may be handled. */
   void eventDone() {
-    busy = false;
+    events.finished();
     request.currentChunk = null;
     response.currentChunk = null;
     ProcessingRequest next = parked;
@@ -293,45 +275,13 @@ final class Exchange implements StreamObserver<Inbound> {
         return; // handed over already
       }
       d.lookAheadExpired = true;
-      if (!busy) {
-        busy = true;
+      if (!events.running()) {
         eventDone();
       }
     }), max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   // ---------------------------------------------------------------- stages and writes
-
-  /**
-   * Calls a processor method and runs {@code then} on the executor once its stage completes
-   * successfully; a throw or a failed stage fails the exchange.
-   */
-  void call(DirectionFlow d, MessagePart part, boolean end, Supplier<CompletionStage<Void>> event, Runnable then) {
-    busy = true;
-    long started = System.nanoTime();
-    CompletionStage<Void> stage;
-    try {
-      stage = event.get();
-      if (stage == null) {
-        throw new NullPointerException(Answers.method(part, end) + " returned null (expected: a stage, e.g. Processing.done())");
-      }
-    } catch (Throwable t) {
-      telemetry.processorEvent(d.direction, part, end, started);
-      processorFailed(d, Answers.method(part, end), t);
-      return;
-    }
-    stage.whenComplete((ignored, error) -> exec.execute(() -> {
-      telemetry.processorEvent(d.direction, part, end, started);
-      if (!ending.isOpen()) {
-        return;
-      }
-      if (error != null) {
-        processorFailed(d, Answers.method(part, end), error);
-      } else {
-        then.run();
-      }
-    }));
-  }
 
   /** Runs {@code task} now when on the executor, else queues it there. */
   void runOnExecutor(Runnable task) {
@@ -449,7 +399,7 @@ final class Exchange implements StreamObserver<Inbound> {
     String description = "processor failed in " + method + " (" + d.label() + "): " + cause;
     if (config.processorErrorPolicy() == ProcessorErrorPolicy.IMMEDIATE_500) {
       log.warn("stream {} {}; answering 500", id, description);
-      busy = false;
+      events.finished();
       ending.failure(description);
       respond(ImmediateResponse.of(500).withDetails("ext_proc_processor_error"), ExchangeOutcome.PROCESSOR_ERROR);
       return;

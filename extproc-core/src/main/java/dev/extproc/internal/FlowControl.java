@@ -57,7 +57,7 @@ final class FlowControl {
     if (!ending.isOpen() || pump.requested() || x.halfClosed || x.parked != null) {
       return;
     }
-    if (x.busy) {
+    if (x.events.running()) {
       // Read ahead only when output waits for Envoy's first body message: reading is the way out.
       if (pump.hasWaiters() && (x.request.awaitsFirstBody() || x.response.awaitsFirstBody())) {
         pump.request();
@@ -79,7 +79,7 @@ final class FlowControl {
       ending.close(ending.immediateOutcome(), null);
       return true;
     }
-    if (ending.isOpen() && x.halfClosed && !x.busy && x.parked == null && pump.queueEmpty()
+    if (ending.isOpen() && x.halfClosed && !x.events.running() && x.parked == null && pump.queueEmpty()
         && !x.request.duplexWorkLeft() && !x.response.duplexWorkLeft()) {
       pump.complete();
       boolean answered = answeredSoFar(x.request) && answeredSoFar(x.response);
@@ -94,7 +94,7 @@ final class FlowControl {
    * processing mode says will come (a header mode other than SKIP), was answered to its end.
    */
   boolean answeredAsExpected(@Nullable ProcessingMode mode) {
-    return mode != null && !x.busy && x.parked == null
+    return mode != null && !x.events.running() && x.parked == null
         && (x.request.state == DirectionState.IDLE ? !expected(x.request, mode) : x.request.state.answered())
         && (x.response.state == DirectionState.IDLE ? !expected(x.response, mode) : x.response.state.answered());
   }
