@@ -316,9 +316,7 @@ public final class ProcessorChain implements ExchangeProcessor {
     }
 
     @Override public Direction direction() { return outer.direction(); }
-
     @Override public BodyMode bodyMode() { return outer.bodyMode(); }
-
     @Override public ExchangeContext exchange() { return exchange; }
 
     @Override
@@ -364,9 +362,7 @@ public final class ProcessorChain implements ExchangeProcessor {
     }
 
     @Override public void setHeader(String name, String value) { outer.setHeader(name, value); }
-
     @Override public void appendHeader(String name, String value) { outer.appendHeader(name, value); }
-
     @Override public void removeHeader(String name) { outer.removeHeader(name); }
 
     @Override
