@@ -11,7 +11,6 @@ import dev.extproc.HttpHeaders;
 import dev.extproc.ImmediateResponse;
 import dev.extproc.MessagePart;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
-import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.Context;
@@ -21,8 +20,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,13 +54,14 @@ final class Exchange implements StreamObserver<Inbound> {
 
   private final ExchangeEnding ending;
   private final OutputBudget budget;
+  private final FlowControl flow;
+  final ProcessorEvents events;
   private @Nullable ProcessingMode mode;
-  /** A processor event's stage is outstanding. */
-  private boolean busy;
-  private boolean halfClosed;
+  /** Envoy half-closed: no more messages come. */
+  boolean halfClosed;
   private boolean pumpScheduled;
   /** A message read ahead while an event ran, checked, waiting to be dispatched. */
-  private @Nullable ProcessingRequest parked;
+  @Nullable ProcessingRequest parked;
   private Direction eventDirection = Direction.REQUEST;
 
   Exchange(ServiceState service, ServerCallStreamObserver<ProcessingResponse> call) {
@@ -79,6 +77,8 @@ final class Exchange implements StreamObserver<Inbound> {
     this.request = new DirectionFlow(Direction.REQUEST, this);
     this.response = new DirectionFlow(Direction.RESPONSE, this);
     this.budget = new OutputBudget(config, pump, request, response);
+    this.events = new ProcessorEvents(exec, telemetry, ending, this::processorFailed);
+    this.flow = new FlowControl(this, pump, budget, ending, telemetry);
     this.call = call;
   }
 
@@ -86,7 +86,7 @@ final class Exchange implements StreamObserver<Inbound> {
   void start() {
     telemetry.opened();
     call.disableAutoRequest();
-    call.setOnReadyHandler(() -> exec.execute(this::pump));
+    call.setOnReadyHandler(() -> exec.execute(flow::run));
     call.setOnCancelHandler(() -> {
       Deadline deadline = Context.current().getDeadline();
       boolean expired = deadline != null && deadline.isExpired();
@@ -137,7 +137,7 @@ final class Exchange implements StreamObserver<Inbound> {
   public void onCompleted() {
     exec.execute(() -> {
       halfClosed = true;
-      maybeFinish();
+      flow.maybeFinish();
     });
   }
 
@@ -171,7 +171,7 @@ final class Exchange implements StreamObserver<Inbound> {
     }
     d.arrived = d.arrived.after(message.getRequestCase(), Messages.endOfStream(message));
     d.bodyArrived |= part == MessagePart.BODY;
-    if (busy) {
+    if (events.running()) {
       parked = message; // read ahead while an event runs: dispatched when it is done
       schedulePump(); // its arrival may make FULL_DUPLEX_STREAMED output flushable
       updateHeld();
@@ -230,22 +230,6 @@ final class Exchange implements StreamObserver<Inbound> {
     return config;
   }
 
-  /** Hands {@code chunk} to onBody, then runs {@code then}. */
-  void handleBody(DirectionFlow d, ByteString chunk, boolean last, Runnable then) {
-    d.currentChunk = chunk;
-    d.target = d.discipline.bodyTarget();
-    call(d, MessagePart.BODY, false, () -> d.processor.onBody(d.ctx, chunk, last), then);
-  }
-
-  /** Calls onEnd, then runs {@code then}. */
-  void handleEnd(DirectionFlow d, boolean beforeTrailers, Runnable then) {
-    d.endCalled = true;
-    if (beforeTrailers) {
-      d.target = DirectionFlow.MutationTarget.NONE_END_BEFORE_TRAILERS;
-    }
-    call(d, MessagePart.BODY, true, () -> d.processor.onEnd(d.ctx), then);
-  }
-
   /**
    * Queues the one reply owed to a body message carrying {@code chunk}; returns false when the
    * exchange failed instead (the reply would exceed maxBodyMessageBytes).
@@ -268,7 +252,7 @@ final class Exchange implements StreamObserver<Inbound> {
 
   /** The current event is over and its replies are queued: the next message may be handled. */
   void eventDone() {
-    busy = false;
+    events.finished();
     request.currentChunk = null;
     response.currentChunk = null;
     ProcessingRequest next = parked;
@@ -291,45 +275,13 @@ final class Exchange implements StreamObserver<Inbound> {
         return; // handed over already
       }
       d.lookAheadExpired = true;
-      if (!busy) {
-        busy = true;
+      if (!events.running()) {
         eventDone();
       }
     }), max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   // ---------------------------------------------------------------- stages and writes
-
-  /**
-   * Calls a processor method and runs {@code then} on the executor once its stage completes
-   * successfully; a throw or a failed stage fails the exchange.
-   */
-  void call(DirectionFlow d, MessagePart part, boolean end, Supplier<CompletionStage<Void>> event, Runnable then) {
-    busy = true;
-    long started = System.nanoTime();
-    CompletionStage<Void> stage;
-    try {
-      stage = event.get();
-      if (stage == null) {
-        throw new NullPointerException(Answers.method(part, end) + " returned null (expected: a stage, e.g. Processing.done())");
-      }
-    } catch (Throwable t) {
-      telemetry.processorEvent(d.direction, part, end, started);
-      processorFailed(d, Answers.method(part, end), t);
-      return;
-    }
-    stage.whenComplete((ignored, error) -> exec.execute(() -> {
-      telemetry.processorEvent(d.direction, part, end, started);
-      if (!ending.isOpen()) {
-        return;
-      }
-      if (error != null) {
-        processorFailed(d, Answers.method(part, end), error);
-      } else {
-        then.run();
-      }
-    }));
-  }
 
   /** Runs {@code task} now when on the executor, else queues it there. */
   void runOnExecutor(Runnable task) {
@@ -386,7 +338,7 @@ final class Exchange implements StreamObserver<Inbound> {
     }
   }
 
-  private void updateHeld() {
+  void updateHeld() {
     telemetry.held(budget.bytesHeld(parked));
   }
 
@@ -407,78 +359,9 @@ final class Exchange implements StreamObserver<Inbound> {
       pumpScheduled = true;
       exec.execute(() -> {
         pumpScheduled = false;
-        pump();
+        flow.run();
       });
     }
-  }
-
-  /** Sends what may be sent while gRPC is ready, releases write stages, then finishes or reads on. */
-  private void pump() {
-    if (ending.state() == ExchangeEnding.State.CLOSED) {
-      return;
-    }
-    while (pump.isReady()) {
-      if (pump.sendQueued()) {
-        continue;
-      }
-      if (ending.isOpen()
-          && (request.discipline.emitNext(this, request) || response.discipline.emitNext(this, response))) {
-        continue;
-      }
-      break;
-    }
-    updateHeld();
-    if (budget.hasRoom()) {
-      pump.releaseWaiters();
-    }
-    if (!maybeFinish()) {
-      maybeRequestNext();
-    }
-  }
-
-  private void maybeRequestNext() {
-    if (!ending.isOpen() || pump.requested() || halfClosed || parked != null) {
-      return;
-    }
-    if (busy) {
-      // Read ahead only when output waits for Envoy's first body message, or nothing could move.
-      if (pump.hasWaiters() && (request.awaitsFirstBody() || response.awaitsFirstBody())) {
-        pump.request();
-      }
-      return;
-    }
-    if (!pump.isReady() || !budget.mayRead()) {
-      telemetry.inboundPaused(); // the on-ready handler and the pump come back here
-      return;
-    }
-    telemetry.inboundResumed();
-    pump.request();
-  }
-
-  /** Ends the call when nothing more can happen on it; returns whether it did. */
-  private boolean maybeFinish() {
-    if (ending.state() == ExchangeEnding.State.IMMEDIATE && pump.queueEmpty()) {
-      pump.complete();
-      ending.close(ending.immediateOutcome(), null);
-      return true;
-    }
-    if (ending.isOpen() && halfClosed && !busy && parked == null && pump.queueEmpty()
-        && !request.duplexWorkLeft() && !response.duplexWorkLeft()) {
-      pump.complete();
-      ending.close(answered(request) && answered(response) ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED, null);
-      return true;
-    }
-    return false;
-  }
-
-  private static boolean answered(DirectionFlow d) {
-    return d.state == DirectionState.IDLE || d.state.answered();
-  }
-
-  /** Whether the processing mode says Envoy will send this direction's headers. */
-  private boolean expected(DirectionFlow d) {
-    HeaderSendMode headerMode = d.direction == Direction.REQUEST ? mode.getRequestHeaderMode() : mode.getResponseHeaderMode();
-    return headerMode != HeaderSendMode.SKIP;
   }
 
   // ---------------------------------------------------------------- termination
@@ -516,7 +399,7 @@ final class Exchange implements StreamObserver<Inbound> {
     String description = "processor failed in " + method + " (" + d.label() + "): " + cause;
     if (config.processorErrorPolicy() == ProcessorErrorPolicy.IMMEDIATE_500) {
       log.warn("stream {} {}; answering 500", id, description);
-      busy = false;
+      events.finished();
       ending.failure(description);
       respond(ImmediateResponse.of(500).withDetails("ext_proc_processor_error"), ExchangeOutcome.PROCESSOR_ERROR);
       return;
@@ -544,9 +427,7 @@ final class Exchange implements StreamObserver<Inbound> {
       return;
     }
     // Complete: every direction that started, or that the processing mode says will come, was answered.
-    boolean complete = mode != null && !busy && parked == null
-        && (request.state == DirectionState.IDLE ? !expected(request) : request.state.answered())
-        && (response.state == DirectionState.IDLE ? !expected(response) : response.state.answered());
+    boolean complete = flow.answeredAsExpected(mode);
     telemetry.envoyCancelled(complete);
     ending.close(complete ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED, null);
   }

@@ -22,7 +22,7 @@ final class FullDuplexDiscipline extends BodyDiscipline {
       }
       x.eventDone();
     };
-    body(x, d, chunk, endOfStream, endOfStream ? () -> x.handleEnd(d, false, done) : done);
+    body(x, d, chunk, endOfStream, endOfStream ? () -> x.events.end(d, false, done) : done);
   }
 
   @Override

@@ -18,9 +18,9 @@ final class HeaderEvents {
     d.contentLengthPresent = headers.contains("content-length");
     d.target = DirectionFlow.MutationTarget.HEADERS;
     d.headersEndEvent = endOfStream;
-    x.call(d, MessagePart.HEADERS, false, () -> d.processor.onHeaders(d.ctx, headers, endOfStream), () -> {
+    x.events.call(d, MessagePart.HEADERS, false, () -> d.processor.onHeaders(d.ctx, headers, endOfStream), () -> {
       if (endOfStream) {
-        x.handleEnd(d, false, () -> finishHeaders(x, d, true));
+        x.events.end(d, false, () -> finishHeaders(x, d, true));
       } else {
         finishHeaders(x, d, false);
       }
@@ -46,7 +46,7 @@ final class HeaderEvents {
     d.discipline.beforeTrailers(x, d, () -> {
       d.state = DirectionState.TRAILERS;
       d.target = DirectionFlow.MutationTarget.TRAILERS;
-      x.call(d, MessagePart.TRAILERS, false, () -> d.processor.onTrailers(d.ctx, trailers),
+      x.events.call(d, MessagePart.TRAILERS, false, () -> d.processor.onTrailers(d.ctx, trailers),
           () -> finishTrailers(x, d));
     });
   }
