@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * held, and the {@link ExchangeSummary} at the end. Used on the exchange's serial executor only.
  */
 final class ExchangeTelemetry {
-  private static final Logger log = LoggerFactory.getLogger(ExchangeTelemetry.class);
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
   private final StatsImpl stats;
   private final ExchangeObserver observer;
