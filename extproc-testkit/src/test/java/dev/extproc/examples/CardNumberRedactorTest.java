@@ -10,11 +10,12 @@ import dev.extproc.testing.Exchange;
 import dev.extproc.testing.ExchangeResult;
 import dev.extproc.testing.FakeEnvoy;
 import dev.extproc.testing.Headers;
+import dev.extproc.testing.HttpMessage;
+import io.grpc.Status;
 import dev.extproc.testkit.ExtProcExtension;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import java.util.Random;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -48,14 +49,24 @@ class CardNumberRedactorTest {
   }
 
   /**
-   * The case that needs holdsBack most: the tail is written after the last chunk, and trailers
-   * follow. Pending an engine fix (see {@code EngineBugRegressionTest}): Envoy sends the trailers
-   * only once the last chunk is answered, and the engine holds that answer until the trailers come.
+   * A STREAMED body that ends with trailers cannot carry a held-back tail: Envoy sends the trailers
+   * only after the last chunk was answered, and the trailers reply has no body. The engine fails
+   * the exchange with an error that says so, never a silently truncated body; FULL_DUPLEX_STREAMED
+   * (above) is the mode for this.
    */
   @Test
-  @Tag("engine-bug-pending")
-  void streamedWithTrailers_masksEveryNumberWhateverTheChunking() {
-    masksEveryNumber(BodySendMode.STREAMED, true);
+  void streamedWithTrailers_failsClearlyInsteadOfTruncating() {
+    ExchangeResult result = envoy().run(Exchange.builder()
+        .requestBodyMode(BodySendMode.STREAMED)
+        .requestTrailerMode(HeaderSendMode.SEND)
+        .requestBody(BodySource.of("pay 4111111111111111 now"))
+        .requestTrailers(Headers.of("x-digest", "abc"))
+        .chunkSize(5)
+        .build());
+
+    assertThat(result.grpcStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(result.grpcStatus().getDescription()).contains("cannot be delivered", "FULL_DUPLEX_STREAMED");
+    assertThat(result.upstreamRequest().map(HttpMessage::complete)).isNotEqualTo(java.util.Optional.of(true));
   }
 
   private void masksEveryNumber(BodySendMode mode, boolean trailers) {

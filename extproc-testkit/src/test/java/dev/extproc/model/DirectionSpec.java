@@ -62,6 +62,21 @@ record DirectionSpec(
     return !body.isEmpty() && effective != BodySendMode.NONE;
   }
 
+  /**
+   * Whether this direction's held-back tail cannot be delivered under {@code effective}: a STREAMED
+   * body that trailers end (Envoy sends them only after the last chunk was answered, and a trailers
+   * reply has no body).
+   */
+  boolean tailUndeliverable(BodySendMode effective) {
+    return holdBack > 0 && effective == BodySendMode.STREAMED && trailers && trailerMode == HeaderSendMode.SEND
+        && !body.isEmpty();
+  }
+
+  /** Returns this direction with a processor that does not hold back. */
+  DirectionSpec withoutHoldBack() {
+    return new DirectionSpec(mode, headerMode, trailerMode, body, trailers, transform, 0, async, passThrough, prefix);
+  }
+
   @Override
   public String toString() {
     return mode + " headers " + headerMode + " trailers " + trailerMode + (trailers ? " (present)" : " (none)")

@@ -11,6 +11,7 @@ import dev.extproc.ExtProcStats;
 import dev.extproc.testing.ExchangeResult;
 import dev.extproc.testing.FakeEnvoy;
 import dev.extproc.testkit.ExtProcExtension;
+import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -91,6 +92,15 @@ class EngineModelTest {
     current.set(exchange);
 
     ExchangeResult result = envoy.run(exchange.exchange());
+    if (exchange.tailUndeliverable()) {
+      assertThat(result.grpcStatus().getCode()).as("gRPC status; %s", result).isEqualTo(Status.Code.INTERNAL);
+      assertThat(result.grpcStatus().getDescription()).as("gRPC status").contains("cannot be delivered");
+      Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10))
+          .until(() -> stats.activeStreams() == 0 && !closes.isEmpty());
+      assertThat(closes).as("onClose calls").containsExactly(ExchangeOutcome.PROCESSOR_ERROR);
+      assertThat(stats.bytesHeld()).as("bytes held after the exchange").isZero();
+      return;
+    }
 
     assertThat(result.status()).as("HTTP status; %s", result).isEqualTo(200);
     assertThat(result.upstream().body().bytes()).as("upstream body; %s", result)

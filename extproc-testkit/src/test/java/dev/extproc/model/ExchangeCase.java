@@ -30,10 +30,10 @@ record ExchangeCase(long seed, DirectionSpec request, DirectionSpec response, in
   };
 
   /**
-   * Whether processors that hold back are generated for a STREAMED or buffered body followed by
-   * trailers. Off by default while the engine deadlocks there ({@code
-   * EngineBugRegressionTest#streamedHoldBackWithTrailersAnswersTheLastChunkBeforeTheTrailers});
-   * {@code -Dextproc.model.holdBackBeforeTrailers=true} turns it on.
+   * Whether processors that hold back are generated for a BUFFERED_PARTIAL body followed by
+   * trailers, a case the model does not describe yet (off by default; {@code
+   * -Dextproc.model.holdBackBeforeTrailers=true} turns it on). STREAMED with trailers is generated:
+   * there the tail cannot be delivered, and the model expects the exchange to fail naming the rule.
    */
   private static final boolean HOLD_BACK_BEFORE_TRAILERS =
       Boolean.parseBoolean(System.getProperty("extproc.model.holdBackBeforeTrailers", "false"));
@@ -56,6 +56,10 @@ record ExchangeCase(long seed, DirectionSpec request, DirectionSpec response, in
           .build();
     }
     // Small chunks first, then at most ~50 messages per direction: the cost of a case is its message count.
+    if (override != null && override.getResponseBodyMode() == BodySendMode.BUFFERED_PARTIAL
+        && response.trailers() && response.trailerMode() == HeaderSendMode.SEND && !HOLD_BACK_BEFORE_TRAILERS) {
+      response = response.withoutHoldBack();
+    }
     int longest = Math.max(request.body().size(), response.body().size());
     int[] chunks = {chunkSize(random), chunkSize(random), Math.max(chunkSize(random), longest / 48)};
     return new ExchangeCase(seed, request, response, chunks, override);
@@ -71,9 +75,8 @@ record ExchangeCase(long seed, DirectionSpec request, DirectionSpec response, in
     Transform transform = Transform.values()[random.nextInt(Transform.values().length)];
     // A body followed by skipped trailers never shows the engine its end, so held-back bytes could not be written.
     boolean endShown = !(trailers && trailerMode == HeaderSendMode.SKIP && !body.isEmpty());
-    if (!HOLD_BACK_BEFORE_TRAILERS && trailers && trailerMode == HeaderSendMode.SEND
-        && mode != BodySendMode.FULL_DUPLEX_STREAMED) {
-      endShown = false; // engine bug pending: see EngineBugRegressionTest
+    if (!HOLD_BACK_BEFORE_TRAILERS && trailers && trailerMode == HeaderSendMode.SEND && mode == BodySendMode.BUFFERED_PARTIAL) {
+      endShown = false; // not modelled: see HOLD_BACK_BEFORE_TRAILERS
     }
     int holdBack = endShown && random.nextInt(3) == 0 ? 1 + random.nextInt(random.nextInt(10) == 0 ? 40_000 : 64) : 0;
     boolean prefixAllowed = headerMode == HeaderSendMode.SEND && (!body.isEmpty() || !trailers);
@@ -116,6 +119,11 @@ record ExchangeCase(long seed, DirectionSpec request, DirectionSpec response, in
     byte[] data = new byte[size];
     random.nextBytes(data);
     return data;
+  }
+
+  /** Whether a held-back tail cannot be delivered, so the exchange must fail naming the rule. */
+  boolean tailUndeliverable() {
+    return request.tailUndeliverable(request.mode()) || response.tailUndeliverable(effectiveResponseMode());
   }
 
   /** The body mode in force for the response once the override (if any) applied. */
