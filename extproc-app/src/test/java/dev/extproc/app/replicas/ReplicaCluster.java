@@ -45,10 +45,11 @@ final class ReplicaCluster {
     return stack.replica(i).admin().stat("active_streams");
   }
 
+  /** {@link #started} of every replica; 0 for one that is not running (its next process counts from 0). */
   List<Long> startedAll() {
     List<Long> counts = new ArrayList<>();
     for (int i = 0; i < size(); i++) {
-      counts.add(started(i));
+      counts.add(stack.replica(i).isAlive() ? started(i) : 0L);
     }
     return counts;
   }

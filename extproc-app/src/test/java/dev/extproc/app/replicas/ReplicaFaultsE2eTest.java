@@ -64,9 +64,11 @@ class ReplicaFaultsE2eTest {
 
     assertThat(done).allMatch(Exchange::ok, "every exchange echoed intact");
     List<Long> perReplica = delta(before, cluster.startedAll());
+    String envoyView = stack.envoyAdmin().clusterHosts(ReplicaCluster.CLUSTER) + ", health check failures "
+        + stack.envoyAdmin().stat("cluster.ext_proc.health_check.failure");
     System.out.println("scale-out: 60 exchanges over " + REPLICAS + " replicas (round robin, 2 Envoy workers): " + perReplica);
     assertThat(perReplica.stream().mapToLong(Long::longValue).sum()).isEqualTo(60);
-    assertThat(perReplica).allMatch(n -> n >= 10, "each replica took at least 10 of 60");
+    assertThat(perReplica).as("exchanges per replica; Envoy: %s", envoyView).allMatch(n -> n >= 10, "at least 10 of 60 each");
   }
 
   @Test
