@@ -58,6 +58,14 @@ class ReplicaFaultsE2eTest {
   @Test
   @Order(1)
   void loadSpreadsAcrossTheReplicas() {
+    // A replica whose first health checks failed (a JVM still warming up on a busy machine) can be
+    // left out of Envoy's workers' picks for a moment after it turned healthy (seen here: 0 of 60
+    // right after the start). Wait until each replica has taken an exchange before measuring.
+    await("every replica took an exchange").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+        .until(() -> {
+          Exchange.post(cluster.streamed(), SMALL);
+          return cluster.startedAll().stream().allMatch(n -> n > 0);
+        });
     List<Long> before = cluster.startedAll();
 
     List<Exchange> done = cluster.run(60, 6, SMALL);
