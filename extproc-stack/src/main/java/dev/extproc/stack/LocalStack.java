@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * (defaults: this JVM's java and class path, {@code dev.extproc.app.ExtProcMain}), and report their
  * ports through ready files (CONTRACTS.md). Envoy binds port 0 when asked and its real ports are read
  * from the admin endpoint.
+ *
+ * <p>{@link Builder#replicas(int)} runs several ext_proc servers, all endpoints of Envoy's one
+ * {@code ext_proc} cluster ({@link #replicas()}, docs/scale-out.md); the single-server accessors
+ * ({@link #extProcAdmin()}, {@link #killExtProcServer()} ...) then mean the first replica. The fault
+ * methods are called from the test's thread; the accessors may be read from any thread.
  */
 public final class LocalStack implements AutoCloseable {
 
