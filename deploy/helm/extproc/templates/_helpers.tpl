@@ -37,11 +37,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* The processor chain: the configured one, with capture first when the capture volume is enabled. */}}
+{{/* The processor chain: the configured one, with capture first when the capture volume is enabled
+(capture alone instead of the default passthrough, which it already does). */}}
 {{- define "extproc.processors" -}}
 {{- $processors := .Values.server.processors }}
 {{- if and .Values.capture.enabled (not (has "capture" $processors)) }}
-{{- $processors = prepend $processors "capture" }}
+{{- $processors = prepend (without $processors "passthrough") "capture" }}
 {{- end }}
 {{- join "," $processors }}
 {{- end }}
