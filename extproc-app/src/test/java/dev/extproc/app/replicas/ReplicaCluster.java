@@ -31,6 +31,10 @@ final class ReplicaCluster {
     return stack.extProcUri().resolve("/streamed");
   }
 
+  URI fullDuplexStreamed() {
+    return stack.extProcUri().resolve("/full-duplex-streamed");
+  }
+
   int size() {
     return stack.replicas().size();
   }

@@ -18,8 +18,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Three ext_proc server replicas behind one real Envoy cluster (docs/scale-out.md): load spreads;
- * a replica killed with SIGKILL fails exactly the exchanges in flight on it and no new one; a
- * replica drained with SIGTERM fails nothing; a restarted replica takes traffic again. Every test
+ * a replica killed with SIGKILL fails exactly the exchanges in flight on it (STREAMED and
+ * FULL_DUPLEX_STREAMED) and no new one; a replica drained with SIGTERM fails nothing; a restarted
+ * replica takes traffic again. New exchanges during a fault are STREAMED: Envoy retries those when a
+ * side stream cannot connect, but not FULL_DUPLEX_STREAMED ones (docs/scale-out.md). Every test
  * leaves the three replicas running and healthy in Envoy. Figures are printed as {@code scale-out:}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -149,11 +151,14 @@ class ReplicaFaultsE2eTest {
     cluster.awaitHealthyInEnvoy(victim, Duration.ofSeconds(15));
   }
 
-  /** Starts {@link #IN_FLIGHT} gated uploads and waits until every one has its side stream open. */
+  /**
+   * Starts {@link #IN_FLIGHT} gated uploads, alternately STREAMED and FULL_DUPLEX_STREAMED, and waits
+   * until every one has its side stream open.
+   */
   private List<CompletableFuture<Exchange>> holdInFlight(Exchange.Gate gate) {
     List<CompletableFuture<Exchange>> held = new ArrayList<>();
     for (int i = 0; i < IN_FLIGHT; i++) {
-      held.add(Exchange.startGated(cluster.streamed(), FIRST, REST, gate));
+      held.add(Exchange.startGated(i % 2 == 0 ? cluster.streamed() : cluster.fullDuplexStreamed(), FIRST, REST, gate));
     }
     await("all " + IN_FLIGHT + " exchanges in flight on the replicas").atMost(Duration.ofSeconds(20))
         .pollInterval(Duration.ofMillis(50))
