@@ -746,6 +746,10 @@ public final class LocalStack implements AutoCloseable {
      * @throws ProcessFailedException if a process dies or is not ready in time (with its log's tail)
      */
     public LocalStack build() {
+      replicaServerArgs.keySet().stream().filter(index -> index >= replicas).findFirst().ifPresent(index -> {
+        throw new IllegalArgumentException("replicaServerArgs for replica " + index + " (expected: 0.." + (replicas - 1)
+            + " with replicas(" + replicas + "))");
+      });
       EnvoyInstallation envoyToUse = envoy != null ? envoy
           : EnvoyInstallation.locate(root != null ? root : ProjectRoot.find());
       Path dir;

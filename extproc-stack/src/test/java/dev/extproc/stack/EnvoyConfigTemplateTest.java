@@ -159,6 +159,8 @@ class EnvoyConfigTemplateTest {
   void replicasOutOfRange_areRejectedByTheBuilder() {
     assertThatThrownBy(() -> LocalStack.builder().replicas(0)).hasMessage("replicas: 0 (expected: 1..16)");
     assertThatThrownBy(() -> LocalStack.builder().replicas(17)).hasMessage("replicas: 17 (expected: 1..16)");
+    assertThatThrownBy(() -> LocalStack.builder().replicas(2).replicaServerArgs(2, List.of("--processor", "delay")).build())
+        .hasMessage("replicaServerArgs for replica 2 (expected: 0..1 with replicas(2))");
   }
 
   @Test
