@@ -99,6 +99,11 @@ final class BenchCommand implements Callable<Integer> {
       description = "Envoy's ext_proc message_timeout (default: the stack's, 30s); a short one makes side-stream stalls visible.")
   String messageTimeout;
 
+  @Option(names = "--replicas", defaultValue = "1", paramLabel = "N",
+      description = "ext_proc server processes behind Envoy's one ext_proc cluster (default: ${DEFAULT-VALUE}); each route's "
+          + "directory gets replicas.csv with the side streams each replica took.")
+  int replicas;
+
   @Option(names = "--server-arg", paramLabel = "ARG",
       description = "Extra ext_proc server option (repeatable), e.g. --server-arg=--max-pending-output-bytes=256KiB.")
   List<String> serverArgs = new ArrayList<>();
@@ -121,6 +126,10 @@ final class BenchCommand implements Callable<Integer> {
       options = options(root);
       tuning = tuning();
       external = extProcAddress == null ? null : address(extProcAddress);
+      if (replicas < 1 || replicas > dev.extproc.stack.LocalStack.MAX_REPLICAS || (replicas > 1 && external != null)) {
+        throw new IllegalArgumentException("--replicas: " + replicas + " (expected: 1.." + dev.extproc.stack.LocalStack.MAX_REPLICAS
+            + ", and 1 with --ext-proc-address)");
+      }
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
@@ -135,7 +144,7 @@ final class BenchCommand implements Callable<Integer> {
     Path dir = reportDir != null ? reportDir : Bench.defaultRunDir(root != null ? root.dir() : Path.of(""));
     String command = "extproc " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     return run(options, tuning, external, envoy, dir, command, out,
-        serverJvmOptions.isEmpty() ? List.of(LocalStackEnvironment.SERVER_HEAP) : serverJvmOptions);
+        serverJvmOptions.isEmpty() ? List.of(LocalStackEnvironment.SERVER_HEAP) : serverJvmOptions, replicas);
   }
 
   /**
@@ -153,9 +162,15 @@ final class BenchCommand implements Callable<Integer> {
   /** Runs a benchmark and prints the report's place and verdicts; returns the exit code. */
   static int run(BenchOptions options, EnvoyTuning tuning, InetSocketAddress external, EnvoyInstallation envoy,
       Path dir, String command, PrintStream out, List<String> serverJvm) throws Exception {
+    return run(options, tuning, external, envoy, dir, command, out, serverJvm, 1);
+  }
+
+  /** Runs a benchmark with {@code replicas} ext_proc servers; returns the exit code. */
+  static int run(BenchOptions options, EnvoyTuning tuning, InetSocketAddress external, EnvoyInstallation envoy,
+      Path dir, String command, PrintStream out, List<String> serverJvm, int replicas) throws Exception {
     HttpClient admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1).build();
-    LocalStackEnvironment environment =
-        new LocalStackEnvironment(envoy, tuning, external, admin, System.getProperty("java.class.path"), serverJvm);
+    LocalStackEnvironment environment = new LocalStackEnvironment(envoy, tuning, external, admin,
+        System.getProperty("java.class.path"), serverJvm, replicas);
     out.println("extproc bench: scenario " + options.scenario() + ", routes " + options.routes() + ", run directory " + dir);
     BenchReport report;
     try (ProgressDisplay progress = ProgressDisplay.forEnvironment(System.getenv())) {

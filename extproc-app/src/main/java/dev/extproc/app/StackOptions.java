@@ -32,6 +32,11 @@ final class StackOptions {
       description = "Envoy's --component-log-level, e.g. ext_proc:debug.")
   String envoyComponentLogLevel;
 
+  @Option(names = "--replicas", defaultValue = "1", paramLabel = "N",
+      description = "ext_proc server processes behind Envoy's one ext_proc cluster (default: ${DEFAULT-VALUE}; at most "
+          + LocalStack.MAX_REPLICAS + "). With the seed's ports, replica i uses 9001+2i and 9002+2i.")
+  int replicas;
+
   @Option(names = "--server-arg", paramLabel = "ARG",
       description = "Extra argument for the ext_proc server (repeatable), e.g. --server-arg=--processor=delay --server-arg=--delay=1ms.")
   List<String> serverArgs = new ArrayList<>();
@@ -59,7 +64,8 @@ final class StackOptions {
         .envoyLogLevel(envoyLogLevel)
         .envoyComponentLogLevel(envoyComponentLogLevel)
         .serverArgs(serverArgs)
-        .echoArgs(echoArgs);
+        .echoArgs(echoArgs)
+        .replicas(replicas);
     if (logDir != null) {
       builder.workDir(logDir);
     }

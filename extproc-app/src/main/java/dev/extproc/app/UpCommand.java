@@ -27,6 +27,9 @@ final class UpCommand implements Callable<Integer> {
     LocalStack.Builder builder;
     try {
       builder = stackOptions.builder(ProjectRoot.find());
+    } catch (IllegalArgumentException e) { // --replicas out of range
+      System.err.println("extproc up: --" + e.getMessage());
+      return 2;
     } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
       System.err.println("extproc up: " + e.getMessage());
       return 2;
@@ -50,7 +53,7 @@ final class UpCommand implements Callable<Integer> {
 
     List<CompletableFuture<ManagedProcess>> exits = new ArrayList<>();
     exits.add(stack.envoyProcess().onExit());
-    stack.extProcProcess().ifPresent(p -> exits.add(p.onExit()));
+    stack.replicas().forEach(r -> r.process().ifPresent(p -> exits.add(p.onExit())));
     stack.echoProcess().ifPresent(p -> exits.add(p.onExit()));
     ManagedProcess ended = (ManagedProcess) CompletableFuture.anyOf(exits.toArray(CompletableFuture[]::new)).join();
     if (stopping.get()) {
@@ -79,6 +82,11 @@ final class UpCommand implements Callable<Integer> {
     out.println("  echo backend          " + stack.echoUri());
     stack.extProcProcess().ifPresent(p -> out.println("  ext_proc server       grpc " + stack.extProcAddress().getHostString()
         + ":" + stack.extProcAddress().getPort() + ", admin " + stack.extProcAdmin().uri() + "  (/stats, /metrics, /healthz)"));
+    if (stack.replicas().size() > 1) {
+      stack.replicas().forEach(r -> out.println("  ext_proc replica " + r.index() + "    grpc " + LocalStack.HOST + ":" + r.grpcPort()
+          + ", admin " + r.admin().uri() + ", pid " + r.pid().orElse(-1)));
+      out.println("  balancing             round robin over the replicas; Envoy's view: " + stack.envoyAdminUri() + "/clusters");
+    }
     out.println("  pids                  envoy " + stack.envoyPid() + ", ext_proc " + stack.extProcPid().orElse(-1)
         + ", echo " + stack.echoPid().orElse(-1));
     out.println("  logs                  " + stack.logDir());

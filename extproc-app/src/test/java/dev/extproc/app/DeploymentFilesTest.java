@@ -137,11 +137,18 @@ class DeploymentFilesTest {
     String appPom = Files.readString(root.resolve("extproc-app/pom.xml"));
 
     assertThat(dockerfile)
-        .contains("FROM maven:3.9-eclipse-temurin-17 AS build")
+        .as("base images pinned by version")
+        .containsPattern("(?m)^FROM maven:3\\.9\\.\\d+-eclipse-temurin-17 AS build$")
+        .containsPattern("(?m)^FROM eclipse-temurin:17\\.0\\.\\d+_\\d+-jre-\\w+$")
         .contains("mvn -B -DskipTests package -pl extproc-app -am")
-        .contains("FROM eclipse-temurin:17-jre")
         .contains("COPY --from=build /src/extproc-app/target/extproc.jar /app/extproc.jar")
-        .contains("ENTRYPOINT [\"java\",\"-jar\",\"/app/extproc.jar\"]")
+        .contains("ENTRYPOINT [\"java\", \"-jar\", \"/app/extproc.jar\"]")
+        .as("the server on all interfaces by default")
+        .contains("CMD [\"server\", \"--host\", \"0.0.0.0\", \"--port\", \"9001\", \"--admin-port\", \"9002\"]")
+        .as("container JVM flags: heap from the memory limit, exit on OutOfMemoryError")
+        .containsPattern("(?m)^ENV JDK_JAVA_OPTIONS=\"-XX:MaxRAMPercentage=\\d+ -XX:\\+ExitOnOutOfMemoryError\"$")
+        .contains("HEALTHCHECK ")
+        .contains("LABEL org.opencontainers.image.title=")
         .containsPattern("(?m)^USER (?!root|0\\b)\\S+");
     assertThat(appPom).as("the jar name the Dockerfile copies").contains("<finalName>extproc</finalName>");
     assertThat(Files.readAllLines(root.resolve(".dockerignore")))

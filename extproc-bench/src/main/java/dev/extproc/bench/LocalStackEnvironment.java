@@ -39,6 +39,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
   private final HttpClient adminClient;
   private final String classpath;
   private final List<String> serverJvmOptions;
+  private final int replicas;
 
   /**
    * Creates the environment.
@@ -57,6 +58,23 @@ public final class LocalStackEnvironment implements BenchEnvironment {
    */
   public LocalStackEnvironment(EnvoyInstallation envoy, EnvoyTuning tuning, InetSocketAddress externalExtProc,
       HttpClient adminClient, String classpath, List<String> serverJvmOptions) {
+    this(envoy, tuning, externalExtProc, adminClient, classpath, serverJvmOptions, 1);
+  }
+
+  /**
+   * Creates the environment with {@code replicas} ext_proc server processes behind Envoy's one cluster
+   * (docs/scale-out.md). The memory meters follow the first replica; each route directory gets
+   * {@code replicas.csv} with every replica's side-stream count.
+   */
+  public LocalStackEnvironment(EnvoyInstallation envoy, EnvoyTuning tuning, InetSocketAddress externalExtProc,
+      HttpClient adminClient, String classpath, List<String> serverJvmOptions, int replicas) {
+    if (replicas < 1 || replicas > LocalStack.MAX_REPLICAS) {
+      throw new IllegalArgumentException("--replicas: " + replicas + " (expected: 1.." + LocalStack.MAX_REPLICAS + ")");
+    }
+    if (replicas > 1 && externalExtProc != null) {
+      throw new IllegalArgumentException("--replicas: " + replicas + " with --ext-proc-address (expected: one or the other)");
+    }
+    this.replicas = replicas;
     this.serverJvmOptions = List.copyOf(serverJvmOptions);
     this.envoy = requireNonNull(envoy, "envoy");
     this.tuning = requireNonNull(tuning, "tuning");
@@ -84,6 +102,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
     d.put("ext_proc_server", externalExtProc == null ? "started per route"
         : "external " + externalExtProc.getHostString() + ":" + externalExtProc.getPort());
     d.put("ext_proc_server_jvm", String.join(" ", serverJvmOptions));
+    d.put("ext_proc_replicas", Integer.toString(replicas));
     return d;
   }
 
@@ -106,21 +125,45 @@ public final class LocalStackEnvironment implements BenchEnvironment {
       List<String> jvm = new ArrayList<>(serverJvmOptions);
       jvm.addAll(settings.serverJvmOptions());
       jfr = settings.jfrFile() != null;
-      builder.serverArgs(settings.processorArgs()).serverJvmOptions(jvm);
+      builder.serverArgs(settings.processorArgs()).serverJvmOptions(jvm).replicas(replicas);
     }
     LocalStack stack = builder.build();
-    return new StackTarget(stack, jfr ? settings.jfrFile() : null, adminClient);
+    return new StackTarget(stack, jfr ? settings.jfrFile() : null, adminClient, routeDir.resolve("replicas.csv"));
   }
 
   private static final class StackTarget implements Target {
     private final LocalStack stack;
     private final Path jfrFile;
     private final HttpClient adminClient;
+    private final Path replicasFile;
 
-    StackTarget(LocalStack stack, Path jfrFile, HttpClient adminClient) {
+    StackTarget(LocalStack stack, Path jfrFile, HttpClient adminClient, Path replicasFile) {
       this.stack = stack;
       this.jfrFile = jfrFile;
       this.adminClient = adminClient;
+      this.replicasFile = replicasFile;
+    }
+
+    /** Writes each replica's side-stream count: how the route's exchanges spread over the replicas. */
+    private void writeReplicaCounts() {
+      if (stack.replicas().size() < 2) {
+        return;
+      }
+      StringBuilder csv = new StringBuilder("replica,grpc_port,streams_started\n");
+      for (dev.extproc.stack.ExtProcReplica r : stack.replicas()) {
+        String started;
+        try {
+          started = r.isAlive() ? Long.toString(r.admin().stat("streams_started")) : "";
+        } catch (RuntimeException e) {
+          started = "";
+        }
+        csv.append(r.index()).append(',').append(r.grpcPort()).append(',').append(started).append('\n');
+      }
+      try {
+        java.nio.file.Files.writeString(replicasFile, csv);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot write " + replicasFile, e);
+      }
     }
 
     @Override
@@ -155,7 +198,11 @@ public final class LocalStackEnvironment implements BenchEnvironment {
 
     @Override
     public void close() {
-      stack.close();
+      try {
+        writeReplicaCounts();
+      } finally {
+        stack.close();
+      }
     }
   }
 }

@@ -102,6 +102,31 @@ public final class EnvoyAdmin {
     return http.getOk(pathAndQuery);
   }
 
+  /**
+   * The hosts of {@code cluster} as {@code GET /clusters} lists them: host ({@code 127.0.0.1:9001}) to
+   * its fields ({@code health_flags} such as {@code healthy}, {@code /failed_active_hc},
+   * {@code /failed_outlier_check}; {@code rq_total}, {@code rq_active}, {@code cx_connect_fail} ...).
+   */
+  public Map<String, Map<String, String>> clusterHosts(String cluster) {
+    return parseClusterHosts(get("/clusters"), cluster);
+  }
+
+  /** Parses {@code cluster::host::field::value} lines of the {@code /clusters} text for one cluster. */
+  static Map<String, Map<String, String>> parseClusterHosts(String text, String cluster) {
+    Map<String, Map<String, String>> hosts = new TreeMap<>();
+    String prefix = cluster + "::";
+    for (String line : text.split("\n")) {
+      if (!line.startsWith(prefix)) {
+        continue;
+      }
+      String[] parts = line.substring(prefix.length()).split("::", -1);
+      if (parts.length == 3 && parts[0].contains(":")) {
+        hosts.computeIfAbsent(parts[0], h -> new TreeMap<>()).put(parts[1], parts[2].strip());
+      }
+    }
+    return hosts;
+  }
+
   /** Parses Envoy's text stats ({@code name: value} lines); histogram lines are skipped. */
   static Map<String, Long> parseStats(String text) {
     Map<String, Long> stats = new TreeMap<>();

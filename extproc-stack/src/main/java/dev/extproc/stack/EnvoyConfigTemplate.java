@@ -71,8 +71,7 @@ public final class EnvoyConfigTemplate {
       case HTTP2 -> "{ http2_protocol_options: { initial_stream_window_size: " + t.http2StreamWindowBytes()
           + ", initial_connection_window_size: " + t.http2ConnectionWindowBytes() + " } }";
     });
-    v.put("EXT_PROC_HOST", e.extProcHost());
-    v.put("EXT_PROC_PORT", Integer.toString(e.extProcPort()));
+    v.put("EXT_PROC_LB_ENDPOINTS", lbEndpoints(e.extProcHost(), e.extProcPorts()));
     v.put("ACCESS_LOG_PATH", e.accessLogPath());
     v.put("LISTENER_BUFFER_LIMIT", Long.toString(t.listenerBufferLimitBytes()));
     v.put("ECHO_BUFFER_LIMIT", Long.toString(t.echoBufferLimitBytes()));
@@ -88,6 +87,21 @@ public final class EnvoyConfigTemplate {
     v.put("STREAM_IDLE_TIMEOUT", duration(t.streamIdleTimeout()));
     v.put("CONNECT_TIMEOUT", duration(t.connectTimeout()));
     return v;
+  }
+
+  /** One {@code lb_endpoints} entry per replica, indented for the template's ext_proc cluster. */
+  static String lbEndpoints(String host, java.util.List<Integer> ports) {
+    StringBuilder out = new StringBuilder();
+    for (int port : ports) {
+      if (out.length() > 0) {
+        out.append('\n');
+      }
+      out.append("        - endpoint:\n")
+          .append("            address:\n")
+          .append("              socket_address: { address: \"").append(host).append("\", port_value: ")
+          .append(port).append(" }");
+    }
+    return out.toString();
   }
 
   /** Replaces every placeholder of {@code template} with its value. */

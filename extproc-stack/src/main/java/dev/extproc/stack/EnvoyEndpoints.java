@@ -1,5 +1,6 @@
 package dev.extproc.stack;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -14,8 +15,9 @@ import java.util.Objects;
  * @param echoHost host of the echo backend (cluster {@code echo})
  * @param echoPort port of the echo backend (seed: 8688)
  * @param echoProtocol protocol Envoy speaks to the echo backend
- * @param extProcHost host of the ext_proc server (cluster {@code ext_proc})
- * @param extProcPort gRPC port of the ext_proc server (seed: 9001)
+ * @param extProcHost host of the ext_proc server replicas (cluster {@code ext_proc})
+ * @param extProcPorts gRPC ports of the ext_proc server replicas on that host, one endpoint each
+ *     (seed: one, 9001); at least one
  * @param accessLogPath file both listeners write their access log to ({@code /dev/stdout} in a container)
  */
 public record EnvoyEndpoints(
@@ -28,7 +30,7 @@ public record EnvoyEndpoints(
     int echoPort,
     UpstreamProtocol echoProtocol,
     String extProcHost,
-    int extProcPort,
+    List<Integer> extProcPorts,
     String accessLogPath) {
 
   /** The seed's ports. */
@@ -57,13 +59,24 @@ public record EnvoyEndpoints(
     checkPort("baselinePort", baselinePort, true);
     checkPort("adminPort", adminPort, true);
     checkPort("echoPort", echoPort, false);
-    checkPort("extProcPort", extProcPort, false);
+    extProcPorts = List.copyOf(extProcPorts);
+    if (extProcPorts.isEmpty()) {
+      throw new IllegalArgumentException("extProcPorts: empty (expected: at least one replica)");
+    }
+    for (int port : extProcPorts) {
+      checkPort("extProcPorts", port, false);
+    }
+  }
+
+  /** The first (for one replica: the only) ext_proc gRPC port. */
+  public int extProcPort() {
+    return extProcPorts.get(0);
   }
 
   /** Everything on 127.0.0.1 with the seed's ports, access log to {@code /dev/null}. */
   public static EnvoyEndpoints loopbackDefaults() {
     return new EnvoyEndpoints("127.0.0.1", LISTENER_PORT, BASELINE_PORT, "127.0.0.1", ADMIN_PORT,
-        "127.0.0.1", ECHO_PORT, UpstreamProtocol.HTTP1, "127.0.0.1", EXT_PROC_PORT, "/dev/null");
+        "127.0.0.1", ECHO_PORT, UpstreamProtocol.HTTP1, "127.0.0.1", List.of(EXT_PROC_PORT), "/dev/null");
   }
 
   /**
@@ -72,31 +85,36 @@ public record EnvoyEndpoints(
    */
   public static EnvoyEndpoints dockerCompose() {
     return new EnvoyEndpoints("0.0.0.0", LISTENER_PORT, BASELINE_PORT, "0.0.0.0", ADMIN_PORT,
-        "echo", ECHO_PORT, UpstreamProtocol.HTTP1, "extproc", EXT_PROC_PORT, "/dev/stdout");
+        "echo", ECHO_PORT, UpstreamProtocol.HTTP1, "extproc", List.of(EXT_PROC_PORT), "/dev/stdout");
   }
 
   /** A copy with Envoy's three ports (listener, baseline, admin) set. */
   public EnvoyEndpoints withEnvoyPorts(int listener, int baseline, int admin) {
     return new EnvoyEndpoints(listenAddress, listener, baseline, adminAddress, admin, echoHost,
-        echoPort, echoProtocol, extProcHost, extProcPort, accessLogPath);
+        echoPort, echoProtocol, extProcHost, extProcPorts, accessLogPath);
   }
 
   /** A copy with the echo backend at {@code host:port}. */
   public EnvoyEndpoints withEcho(String host, int port, UpstreamProtocol protocol) {
     return new EnvoyEndpoints(listenAddress, listenerPort, baselinePort, adminAddress, adminPort,
-        host, port, protocol, extProcHost, extProcPort, accessLogPath);
+        host, port, protocol, extProcHost, extProcPorts, accessLogPath);
   }
 
   /** A copy with the ext_proc server at {@code host:port}. */
   public EnvoyEndpoints withExtProc(String host, int port) {
+    return withExtProcReplicas(host, List.of(port));
+  }
+
+  /** A copy with one ext_proc server replica per port on {@code host}, all endpoints of one cluster. */
+  public EnvoyEndpoints withExtProcReplicas(String host, List<Integer> ports) {
     return new EnvoyEndpoints(listenAddress, listenerPort, baselinePort, adminAddress, adminPort,
-        echoHost, echoPort, echoProtocol, host, port, accessLogPath);
+        echoHost, echoPort, echoProtocol, host, ports, accessLogPath);
   }
 
   /** A copy writing the access log to {@code path}. */
   public EnvoyEndpoints withAccessLog(String path) {
     return new EnvoyEndpoints(listenAddress, listenerPort, baselinePort, adminAddress, adminPort,
-        echoHost, echoPort, echoProtocol, extProcHost, extProcPort, path);
+        echoHost, echoPort, echoProtocol, extProcHost, extProcPorts, path);
   }
 
   private static void checkPort(String name, int port, boolean zeroAllowed) {

@@ -37,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * (defaults: this JVM's java and class path, {@code dev.extproc.app.ExtProcMain}), and report their
  * ports through ready files (docs/interfaces.md). Envoy binds port 0 when asked and its real ports are read
  * from the admin endpoint.
+ *
+ * <p>{@link Builder#replicas(int)} runs several ext_proc servers, all endpoints of Envoy's one
+ * {@code ext_proc} cluster ({@link #replicas()}, docs/scale-out.md); the single-server accessors
+ * ({@link #extProcAdmin()}, {@link #killExtProcServer()} ...) then mean the first replica. The fault
+ * methods are called from the test's thread; the accessors may be read from any thread.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -49,17 +54,20 @@ public final class LocalStack implements AutoCloseable {
   /** The default main class of the child Java processes. */
   public static final String DEFAULT_MAIN_CLASS = "dev.extproc.app.ExtProcMain";
 
+  /** The most ext_proc server replicas one stack runs. */
+  public static final int MAX_REPLICAS = 16;
+
   private final Builder config;
   private final Path workDir;
   private volatile boolean deleteWorkDir;
   private final EnvoyInstallation envoy;
 
   private ManagedProcess echo;
-  private ManagedProcess extProc;
+  /** The ext_proc server replicas this stack runs; empty when the server is external. */
+  private final List<ExtProcReplica> replicas = new ArrayList<>();
   private ManagedProcess envoyProcess;
   private int echoPort;
   private int extProcPort;
-  private int extProcAdminPort;
   private String extProcHost;
   private String echoHost;
   private int listenerPort;
@@ -67,7 +75,6 @@ public final class LocalStack implements AutoCloseable {
   private int envoyAdminPort;
   private Path envoyConfigFile;
   private EnvoyAdmin envoyAdmin;
-  private ExtProcAdmin extProcAdmin;
 
   private LocalStack(Builder config, Path workDir, boolean deleteWorkDir, EnvoyInstallation envoy) {
     this.config = config;
@@ -103,14 +110,36 @@ public final class LocalStack implements AutoCloseable {
     return URI.create("http://" + echoHost + ":" + echoPort);
   }
 
-  /** The ext_proc server's gRPC address. */
+  /** The ext_proc server's gRPC address (with several replicas: the first one's). */
   public InetSocketAddress extProcAddress() {
     return InetSocketAddress.createUnresolved(extProcHost, extProcPort);
   }
 
-  /** The bound ports (the ext_proc admin port is 0 when the ext_proc server is external). */
+  /**
+   * The bound ports (the ext_proc admin port is 0 when the ext_proc server is external; with several
+   * replicas, the first one's ports).
+   */
   public StackPorts ports() {
-    return new StackPorts(listenerPort, baselinePort, envoyAdminPort, echoPort, extProcPort, extProcAdminPort);
+    return new StackPorts(listenerPort, baselinePort, envoyAdminPort, echoPort, extProcPort,
+        replicas.isEmpty() ? 0 : replicas.get(0).adminPort());
+  }
+
+  /** The ext_proc server replicas, in the order of Envoy's endpoints; empty when the server is external. */
+  public List<ExtProcReplica> replicas() {
+    return List.copyOf(replicas);
+  }
+
+  /**
+   * Replica {@code index} (0-based).
+   *
+   * @throws IllegalArgumentException if there is no such replica
+   */
+  public ExtProcReplica replica(int index) {
+    if (index < 0 || index >= replicas.size()) {
+      throw new IllegalArgumentException("replica " + index + " (expected: 0.." + (replicas.size() - 1)
+          + (replicas.isEmpty() ? "; the ext_proc server is external" : "") + ")");
+    }
+    return replicas.get(index);
   }
 
   /** Envoy's admin client. */
@@ -124,10 +153,10 @@ public final class LocalStack implements AutoCloseable {
    * @throws IllegalStateException if the ext_proc server is external
    */
   public ExtProcAdmin extProcAdmin() {
-    if (extProcAdmin == null) {
+    if (replicas.isEmpty()) {
       throw new IllegalStateException("the ext_proc server is external: no admin client");
     }
-    return extProcAdmin;
+    return replicas.get(0).admin();
   }
 
   /** Envoy's pid. */
@@ -140,9 +169,9 @@ public final class LocalStack implements AutoCloseable {
     return echo == null ? OptionalLong.empty() : OptionalLong.of(echo.pid());
   }
 
-  /** The ext_proc server's pid, empty if external or stopped. */
+  /** The ext_proc server's pid (the first replica's), empty if external or stopped. */
   public OptionalLong extProcPid() {
-    return extProc == null || !extProc.isAlive() ? OptionalLong.empty() : OptionalLong.of(extProc.pid());
+    return replicas.isEmpty() ? OptionalLong.empty() : replicas.get(0).pid();
   }
 
   /** The directory of the logs ({@code envoy.log}, {@code access.log}, {@code echo.log}, {@code extproc.log}), config and ready files. */
@@ -180,9 +209,9 @@ public final class LocalStack implements AutoCloseable {
     return envoyProcess;
   }
 
-  /** The ext_proc server process, empty if external. */
+  /** The ext_proc server process (the first replica's), empty if external. */
   public Optional<ManagedProcess> extProcProcess() {
-    return Optional.ofNullable(extProc);
+    return replicas.isEmpty() ? Optional.empty() : replicas.get(0).process();
   }
 
   /** The echo process, empty if external. */
@@ -192,27 +221,22 @@ public final class LocalStack implements AutoCloseable {
 
   // ------------------------------------------------------------------ ext_proc server faults
 
-  /** Stops the ext_proc server gracefully (SIGTERM, its own drain, SIGKILL after the grace period). */
+  /** Stops the ext_proc server (the first replica) gracefully (SIGTERM, its own drain, SIGKILL after the grace period). */
   public void stopExtProcServer() {
-    requireOwnExtProc().stop(config.extProcStopGrace);
+    stopExtProcReplica(0);
   }
 
-  /** Kills the ext_proc server at once (SIGKILL): the "crashed mid-upload" fault. */
+  /** Kills the ext_proc server (the first replica) at once (SIGKILL): the "crashed mid-upload" fault. */
   public void killExtProcServer() {
-    requireOwnExtProc().kill();
+    killExtProcReplica(0);
   }
 
   /**
-   * Starts the ext_proc server again on the same ports (Envoy's configuration is static) and waits
-   * until it is healthy. The previous process must have ended.
+   * Starts the ext_proc server (the first replica) again on the same ports (Envoy's configuration is
+   * static) and waits until it is healthy. The previous process must have ended.
    */
   public void startExtProcServer() {
-    ManagedProcess previous = requireOwnExtProc();
-    if (previous.isAlive()) {
-      throw new IllegalStateException("the ext_proc server is still running (pid " + previous.pid() + "): stop or kill it first");
-    }
-    extProc = startExtProc(extProcPort, extProcAdminPort);
-    awaitExtProc(extProc);
+    startExtProcReplica(0);
   }
 
   /** Stops the ext_proc server gracefully and starts it again. */
@@ -221,11 +245,40 @@ public final class LocalStack implements AutoCloseable {
     startExtProcServer();
   }
 
-  private ManagedProcess requireOwnExtProc() {
-    if (extProc == null) {
+  /**
+   * Stops replica {@code index} gracefully: SIGTERM, the server's own drain (health NOT_SERVING, no new
+   * streams, streams in flight finish), SIGKILL after the stop grace. Blocks until it has exited;
+   * returns its exit code.
+   */
+  public int stopExtProcReplica(int index) {
+    return requireOwnReplica(index).stop(config.extProcStopGrace);
+  }
+
+  /** Kills replica {@code index} at once (SIGKILL); returns its exit code. */
+  public int killExtProcReplica(int index) {
+    return requireOwnReplica(index).kill();
+  }
+
+  /**
+   * Starts replica {@code index} again on its ports and waits until it is healthy (its admin
+   * {@code /healthz}; Envoy's own health check follows within its interval). The previous process
+   * must have ended.
+   */
+  public void startExtProcReplica(int index) {
+    ExtProcReplica replica = replica(index);
+    ManagedProcess previous = requireOwnReplica(index);
+    if (previous.isAlive()) {
+      throw new IllegalStateException(replica.name() + " is still running (pid " + previous.pid() + "): stop or kill it first");
+    }
+    startReplica(replica, replica.grpcPort(), replica.adminPort());
+    awaitReplica(replica);
+  }
+
+  private ManagedProcess requireOwnReplica(int index) {
+    if (replicas.isEmpty()) {
       throw new IllegalStateException("the ext_proc server is external: this stack does not run it");
     }
-    return extProc;
+    return replica(index).process().orElseThrow();
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -239,7 +292,13 @@ public final class LocalStack implements AutoCloseable {
       echoPort = config.externalEcho.getPort();
     }
     if (config.externalExtProc == null) {
-      extProc = startExtProc(config.ports.extProc(), config.ports.extProcAdmin());
+      for (int i = 0; i < config.replicas; i++) {
+        ExtProcReplica replica = new ExtProcReplica(i);
+        replicas.add(replica);
+        // Fixed ports step by two per replica (9001/9002, 9003/9004, ...); 0 stays "pick one".
+        startReplica(replica, config.ports.extProc() == 0 ? 0 : config.ports.extProc() + 2 * i,
+            config.ports.extProcAdmin() == 0 ? 0 : config.ports.extProcAdmin() + 2 * i);
+      }
     } else {
       extProcHost = config.externalExtProc.getHostString();
       extProcPort = config.externalExtProc.getPort();
@@ -251,33 +310,39 @@ public final class LocalStack implements AutoCloseable {
       HealthProbe health = new HealthProbe(URI.create("http://" + HOST + ":" + echoPort + "/healthz"));
       echo.awaitCondition("GET /healthz = 200 on echo port " + echoPort, health::ok, config.startTimeout);
     }
-    if (extProc != null) {
-      awaitExtProc(extProc);
+    for (ExtProcReplica replica : replicas) {
+      awaitReplica(replica);
+    }
+    if (!replicas.isEmpty()) {
+      extProcHost = HOST;
+      extProcPort = replicas.get(0).grpcPort();
     }
     startEnvoy();
     log.info("local stack up: ext_proc listener {}, baseline {}, Envoy admin {}, logs in {}",
         extProcUri(), baselineUri(), envoyAdminUri(), workDir);
   }
 
-  private ManagedProcess startExtProc(int grpcPort, int adminPort) {
+  private void startReplica(ExtProcReplica replica, int grpcPort, int adminPort) {
+    Path ready = readyFile(replica.name());
     try {
-      Files.deleteIfExists(readyFile("extproc"));
+      Files.deleteIfExists(ready);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     List<String> args = List.of("server", "--host", HOST, "--port", Integer.toString(grpcPort),
-        "--admin-port", Integer.toString(adminPort), "--ready-file", readyFile("extproc").toString());
-    return startJava("extproc", args, config.serverArgs, config.serverJvmOptions);
+        "--admin-port", Integer.toString(adminPort), "--ready-file", ready.toString());
+    List<String> extra = new ArrayList<>(config.serverArgs);
+    extra.addAll(config.replicaServerArgs.getOrDefault(replica.index(), List.of()));
+    replica.started(startJava(replica.name(), args, extra, config.serverJvmOptions));
   }
 
-  private void awaitExtProc(ManagedProcess process) {
-    Properties ready = awaitReadyFile(process, readyFile("extproc"));
-    extProcHost = HOST;
-    extProcPort = ReadyFile.intProperty(ready, "grpc.port", readyFile("extproc"));
-    extProcAdminPort = ReadyFile.intProperty(ready, "admin.port", readyFile("extproc"));
-    extProcAdmin = new ExtProcAdmin(URI.create("http://" + HOST + ":" + extProcAdminPort));
-    ExtProcAdmin admin = extProcAdmin;
-    process.awaitCondition("GET /healthz = 200 on ext_proc admin port " + extProcAdminPort,
+  private void awaitReplica(ExtProcReplica replica) {
+    ManagedProcess process = replica.process().orElseThrow();
+    Path file = readyFile(replica.name());
+    Properties ready = awaitReadyFile(process, file);
+    replica.ready(ReadyFile.intProperty(ready, "grpc.port", file), ReadyFile.intProperty(ready, "admin.port", file));
+    ExtProcAdmin admin = replica.admin();
+    process.awaitCondition("GET /healthz = 200 on " + replica.name() + " admin port " + replica.adminPort(),
         admin::isHealthy, config.startTimeout);
   }
 
@@ -285,7 +350,8 @@ public final class LocalStack implements AutoCloseable {
     EnvoyEndpoints endpoints = EnvoyEndpoints.loopbackDefaults()
         .withEnvoyPorts(config.ports.listener(), config.ports.baseline(), config.ports.envoyAdmin())
         .withEcho(echoHost, echoPort, config.echoProtocol)
-        .withExtProc(extProcHost, extProcPort)
+        .withExtProcReplicas(extProcHost, replicas.isEmpty() ? List.of(extProcPort)
+            : replicas.stream().map(ExtProcReplica::grpcPort).toList())
         .withAccessLog(workDir.resolve("access.log").toString());
     envoyConfigFile = workDir.resolve("envoy.yaml");
     Path adminAddressFile = workDir.resolve("envoy-admin.address");
@@ -382,12 +448,16 @@ public final class LocalStack implements AutoCloseable {
 
   private void stopProcesses(boolean deleteDir) {
     RuntimeException failure = null;
-    for (ManagedProcess process : new ManagedProcess[] {envoyProcess, extProc, echo}) {
+    List<ManagedProcess> order = new ArrayList<>();
+    order.add(envoyProcess);
+    replicas.forEach(r -> order.add(r.process().orElse(null)));
+    order.add(echo);
+    for (ManagedProcess process : order) {
       if (process == null) {
         continue;
       }
       try {
-        process.stop(process == extProc ? config.extProcStopGrace : Duration.ofSeconds(5));
+        process.stop(process == echo || process == envoyProcess ? Duration.ofSeconds(5) : config.extProcStopGrace);
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;
@@ -411,7 +481,10 @@ public final class LocalStack implements AutoCloseable {
    */
   public List<String> leakReports() {
     List<String> leaks = new ArrayList<>();
-    for (ManagedProcess process : new ManagedProcess[] {extProc, echo}) {
+    List<ManagedProcess> children = new ArrayList<>();
+    replicas.forEach(r -> r.process().ifPresent(children::add));
+    children.add(echo);
+    for (ManagedProcess process : children) {
       if (process == null || !Files.exists(process.logFile())) {
         continue;
       }
@@ -435,6 +508,7 @@ public final class LocalStack implements AutoCloseable {
   public String toString() {
     return "LocalStack[ext_proc listener " + extProcUri() + ", baseline " + baselineUri() + ", admin "
         + envoyAdminUri() + ", echo " + echoUri() + ", ext_proc " + extProcHost + ":" + extProcPort
+        + (replicas.size() > 1 ? " and " + (replicas.size() - 1) + " more replicas" : "")
         + ", logs " + workDir + "]";
   }
 
@@ -500,8 +574,31 @@ public final class LocalStack implements AutoCloseable {
     private List<String> extraEnvoyArgs = List.of();
     private Duration startTimeout = Duration.ofSeconds(60);
     private Duration extProcStopGrace = Duration.ofSeconds(15);
+    private int replicas = 1;
+    private final Map<Integer, List<String>> replicaServerArgs = new java.util.HashMap<>();
 
     private Builder() {}
+
+    /**
+     * How many ext_proc server processes to run behind Envoy's one {@code ext_proc} cluster; default 1.
+     * With fixed ports, replica {@code i} uses the gRPC and admin ports plus {@code 2 i}.
+     */
+    public Builder replicas(int replicas) {
+      if (replicas < 1 || replicas > MAX_REPLICAS) {
+        throw new IllegalArgumentException("replicas: " + replicas + " (expected: 1.." + MAX_REPLICAS + ")");
+      }
+      this.replicas = replicas;
+      return this;
+    }
+
+    /** More {@code extproc server} arguments for replica {@code index} only, after {@link #serverArgs}: a fault on one replica. */
+    public Builder replicaServerArgs(int index, List<String> args) {
+      if (index < 0) {
+        throw new IllegalArgumentException("replica index: " + index + " (expected: >= 0)");
+      }
+      this.replicaServerArgs.put(index, List.copyOf(args));
+      return this;
+    }
 
     /** The project root (for locating Envoy); default: {@link ProjectRoot#find()}. */
     public Builder projectRoot(ProjectRoot root) {
@@ -649,6 +746,10 @@ public final class LocalStack implements AutoCloseable {
      * @throws ProcessFailedException if a process dies or is not ready in time (with its log's tail)
      */
     public LocalStack build() {
+      replicaServerArgs.keySet().stream().filter(index -> index >= replicas).findFirst().ifPresent(index -> {
+        throw new IllegalArgumentException("replicaServerArgs for replica " + index + " (expected: 0.." + (replicas - 1)
+            + " with replicas(" + replicas + "))");
+      });
       EnvoyInstallation envoyToUse = envoy != null ? envoy
           : EnvoyInstallation.locate(root != null ? root : ProjectRoot.find());
       Path dir;

@@ -124,6 +124,62 @@ class EnvoyConfigTemplateTest {
         .hasMessage("extProcMaxConcurrentStreams: 0 (expected: 1..2147483647)");
   }
 
+  @Test
+  @SuppressWarnings("unchecked")
+  void replicas_becomeEndpointsOfOneRoundRobinClusterWithHealthChecksOutlierDetectionAndRetry() throws Exception {
+    String yaml = EnvoyConfigTemplate.render(
+        EnvoyEndpoints.loopbackDefaults().withExtProcReplicas("127.0.0.1", List.of(9001, 9003, 9005)), EnvoyTuning.defaults());
+    Map<String, Object> config = new Yaml().load(yaml);
+
+    List<Map<String, Object>> clusters =
+        (List<Map<String, Object>>) ((Map<String, Object>) config.get("static_resources")).get("clusters");
+    Map<String, Object> extProc = clusters.stream().filter(c -> "ext_proc".equals(c.get("name"))).findFirst().orElseThrow();
+    List<Map<String, Object>> endpoints = (List<Map<String, Object>>) ((List<Map<String, Object>>)
+        ((Map<String, Object>) extProc.get("load_assignment")).get("endpoints")).get(0).get("lb_endpoints");
+    List<Object> ports = endpoints.stream().map(e -> ((Map<String, Object>) ((Map<String, Object>)
+        ((Map<String, Object>) e.get("endpoint")).get("address")).get("socket_address")).get("port_value")).toList();
+
+    assertThat(ports).containsExactly(9001, 9003, 9005);
+    assertThat(extProc).containsEntry("lb_policy", "ROUND_ROBIN").containsKeys("health_checks", "outlier_detection");
+    Map<String, Object> healthCheck = ((List<Map<String, Object>>) extProc.get("health_checks")).get(0);
+    assertThat((Map<String, Object>) healthCheck.get("grpc_health_check"))
+        .containsEntry("service_name", "envoy.service.ext_proc.v3.ExternalProcessor");
+    assertThat(yaml).contains("retry_on: connect-failure,refused-stream,reset,unavailable")
+        .contains("envoy.retry_host_predicates.previous_hosts");
+    assertValidatedByEnvoy(yaml);
+  }
+
+  @Test
+  void noExtProcReplica_isAnError() {
+    assertThatThrownBy(() -> EnvoyEndpoints.loopbackDefaults().withExtProcReplicas("127.0.0.1", List.of()))
+        .hasMessage("extProcPorts: empty (expected: at least one replica)");
+  }
+
+  @Test
+  void replicasOutOfRange_areRejectedByTheBuilder() {
+    assertThatThrownBy(() -> LocalStack.builder().replicas(0)).hasMessage("replicas: 0 (expected: 1..16)");
+    assertThatThrownBy(() -> LocalStack.builder().replicas(17)).hasMessage("replicas: 17 (expected: 1..16)");
+    assertThatThrownBy(() -> LocalStack.builder().replicas(2).replicaServerArgs(2, List.of("--processor", "delay")).build())
+        .hasMessage("replicaServerArgs for replica 2 (expected: 0..1 with replicas(2))");
+  }
+
+  @Test
+  void clusterHosts_areParsedFromTheAdminClustersText() {
+    String text = String.join("\n",
+        "ext_proc::observability_name::ext_proc",
+        "ext_proc::default_priority::max_connections::1024",
+        "ext_proc::127.0.0.1:9001::rq_total::7",
+        "ext_proc::127.0.0.1:9001::health_flags::healthy",
+        "ext_proc::127.0.0.1:9003::health_flags::/failed_active_hc/failed_outlier_check",
+        "echo::127.0.0.1:8688::health_flags::healthy");
+
+    Map<String, Map<String, String>> hosts = EnvoyAdmin.parseClusterHosts(text, "ext_proc");
+
+    assertThat(hosts).containsOnlyKeys("127.0.0.1:9001", "127.0.0.1:9003");
+    assertThat(hosts.get("127.0.0.1:9001")).containsEntry("rq_total", "7").containsEntry("health_flags", "healthy");
+    assertThat(hosts.get("127.0.0.1:9003")).containsEntry("health_flags", "/failed_active_hc/failed_outlier_check");
+  }
+
   private void assertValidatedByEnvoy(String yaml) throws Exception {
     Path file = dir.resolve("envoy.yaml");
     Files.writeString(file, yaml);
