@@ -1,0 +1,125 @@
+package dev.extproc.echo;
+
+import com.google.protobuf.ByteString;
+import dev.extproc.sse.SyntheticLlmStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One connection of the {@link LlmStubServer}. Reads a request (its body is discarded), then
+ * streams the synthetic answer: one event per tick of the rate, each written only while the
+ * channel is writable. Runs on the connection's event loop only.
+ */
+final class LlmStubHandler extends ChannelInboundHandlerAdapter {
+  private enum State { READING_REQUEST, STREAMING, DONE }
+
+  private final LlmStubServer.Settings settings;
+  private final long intervalNanos;
+  private State state = State.READING_REQUEST;
+  private boolean keepAlive;
+  private boolean answerStream;
+  private SyntheticLlmStream stream;
+  private long nextDueNanos;
+  private boolean writeScheduled;
+
+  LlmStubHandler(LlmStubServer.Settings settings) {
+    this.settings = settings;
+    this.intervalNanos = settings.ratePerSecond() == 0 ? 0 : (long) (1e9 / settings.ratePerSecond());
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (msg instanceof HttpRequest request) {
+        keepAlive = HttpUtil.isKeepAlive(request);
+        answerStream = request.method().equals(HttpMethod.POST);
+      }
+      if (msg instanceof LastHttpContent && state == State.READING_REQUEST) {
+        respond(ctx);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void respond(ChannelHandlerContext ctx) {
+    if (!answerStream) {
+      FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+          Unpooled.copiedBuffer("ok\n", StandardCharsets.US_ASCII));
+      HttpUtil.setContentLength(ok, ok.content().readableBytes());
+      HttpUtil.setKeepAlive(ok, keepAlive);
+      ctx.writeAndFlush(ok).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+      return;
+    }
+    state = State.STREAMING;
+    stream = new SyntheticLlmStream(settings.format(), settings.model(), settings.events(), settings.inputTokens());
+    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+    HttpUtil.setTransferEncodingChunked(head, true);
+    HttpUtil.setKeepAlive(head, keepAlive);
+    ctx.write(head);
+    nextDueNanos = System.nanoTime();
+    writeMore(ctx);
+  }
+
+  /** Writes the events that are due while the channel is writable; schedules itself for the next tick. */
+  private void writeMore(ChannelHandlerContext ctx) {
+    writeScheduled = false;
+    while (state == State.STREAMING && ctx.channel().isWritable()) {
+      long now = System.nanoTime();
+      if (intervalNanos > 0 && now < nextDueNanos) {
+        ctx.flush();
+        writeScheduled = true;
+        ctx.executor().schedule(() -> writeMore(ctx), nextDueNanos - now, TimeUnit.NANOSECONDS);
+        return;
+      }
+      if (!stream.hasNext()) {
+        state = State.DONE;
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+            .addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+        if (keepAlive) {
+          state = State.READING_REQUEST;
+        }
+        return;
+      }
+      ByteString block = stream.nextBlock();
+      HttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(block.asReadOnlyByteBuffer()));
+      ctx.write(content);
+      nextDueNanos += intervalNanos;
+    }
+    ctx.flush();
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable() && state == State.STREAMING && !writeScheduled) {
+      writeMore(ctx);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+}
