@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  * setup); {@code replace,capture} captures the replacements, i.e. what Envoy receives.
  */
 final class ProcessorOptions {
-  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay");
+  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay", "llm-usage");
 
   @Option(
       names = "--processor",
@@ -152,6 +152,9 @@ final class ProcessorOptions {
             break;
           case "delay":
             factories.add(delay());
+            break;
+          case "llm-usage":
+            factories.add(LlmUsageFactory.create());
             break;
           default:
             throw new IllegalStateException("unreachable: " + name);
