@@ -1,6 +1,7 @@
 package dev.extproc.echo;
 
 import com.google.protobuf.ByteString;
+import dev.extproc.sse.LlmFormat;
 import dev.extproc.sse.SyntheticLlmStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -10,7 +11,6 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
@@ -37,13 +37,16 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
   private State state = State.READING_REQUEST;
   private boolean keepAlive;
   private boolean answerStream;
+  private LlmFormat format;
   private SyntheticLlmStream stream;
   private long nextDueNanos;
   private boolean writeScheduled;
+  private final java.util.Random splits;
 
   LlmStubHandler(LlmStubServer.Settings settings) {
     this.settings = settings;
     this.intervalNanos = settings.ratePerSecond() == 0 ? 0 : (long) (1e9 / settings.ratePerSecond());
+    this.splits = settings.splitSeed() == 0 ? null : new java.util.Random(settings.splitSeed());
   }
 
   @Override
@@ -52,6 +55,7 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
       if (msg instanceof HttpRequest request) {
         keepAlive = HttpUtil.isKeepAlive(request);
         answerStream = request.method().equals(HttpMethod.POST);
+        format = formatOf(request.uri(), settings.format());
       }
       if (msg instanceof LastHttpContent && state == State.READING_REQUEST) {
         respond(ctx);
@@ -71,7 +75,7 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     state = State.STREAMING;
-    stream = new SyntheticLlmStream(settings.format(), settings.model(), settings.events(), settings.inputTokens());
+    stream = new SyntheticLlmStream(format, settings.model(), settings.events(), settings.inputTokens());
     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
     head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
     head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
@@ -103,11 +107,30 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       ByteString block = stream.nextBlock();
-      HttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(block.asReadOnlyByteBuffer()));
-      ctx.write(content);
+      if (splits == null) {
+        ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(block.asReadOnlyByteBuffer())));
+      } else {
+        for (int at = 0; at < block.size(); ) {
+          int end = Math.min(block.size(), at + 1 + splits.nextInt(512));
+          ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(block.substring(at, end).asReadOnlyByteBuffer())));
+          at = end;
+        }
+      }
       nextDueNanos += intervalNanos;
     }
     ctx.flush();
+  }
+
+  /** A path whose last segment names a format ({@code /v1/anthropic}) asks for it; otherwise the default. */
+  static LlmFormat formatOf(String uri, LlmFormat otherwise) {
+    String path = uri.split("\\?", 2)[0];
+    String last = path.substring(path.lastIndexOf('/') + 1);
+    for (LlmFormat candidate : LlmFormat.values()) {
+      if (candidate.flag().equals(last)) {
+        return candidate;
+      }
+    }
+    return otherwise;
   }
 
   @Override

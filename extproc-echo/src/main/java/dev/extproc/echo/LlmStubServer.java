@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A synthetic LLM upstream for tests and demos: answers every POST with a {@code
- * text/event-stream} of {@code events} content events in one {@link LlmFormat}, paced at {@code
+ * text/event-stream} of {@code events} content events in one {@link LlmFormat} (the configured
+ * one, or the one the request path's last segment names, as in {@code /v1/anthropic}), paced at {@code
  * ratePerSecond} (0: as fast as the client reads), the usage at the end. HTTP/1.1, chunked. The
  * answer is made one event at a time and written only while the connection is writable, so a
  * stream of any length costs one event of memory. {@code GET /healthz} answers {@code ok}.
@@ -30,8 +31,14 @@ import org.slf4j.LoggerFactory;
 public final class LlmStubServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LlmStubServer.class);
 
-  /** What the stub answers. */
-  public record Settings(LlmFormat format, int events, double ratePerSecond, String model, long inputTokens) {
+  /**
+   * What the stub answers.
+   *
+   * @param splitSeed 0 to write each event whole; otherwise the seed of random splits of every
+   *     event into pieces of 1 to 512 bytes, each flushed alone (so the events cross HTTP chunks)
+   */
+  public record Settings(LlmFormat format, int events, double ratePerSecond, String model, long inputTokens,
+      long splitSeed) {
     public Settings {
       requireNonNull(format, "format");
       requireNonNull(model, "model");
@@ -41,6 +48,11 @@ public final class LlmStubServer implements AutoCloseable {
       if (!(ratePerSecond >= 0) || Double.isInfinite(ratePerSecond)) {
         throw new IllegalArgumentException("rate: " + ratePerSecond + " (expected: events per second >= 0; 0 = unpaced)");
       }
+    }
+
+    /** Settings that write every event whole. */
+    public Settings(LlmFormat format, int events, double ratePerSecond, String model, long inputTokens) {
+      this(format, events, ratePerSecond, model, inputTokens, 0);
     }
   }
 
