@@ -4,15 +4,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.extproc.DirectionProcessor;
 import dev.extproc.ExchangeHandler;
 import dev.extproc.ProcessorFactory;
+import dev.extproc.sse.GuardrailProcessor;
 import dev.extproc.sse.LlmUsageProcessor;
 
-/** {@code --processor llm-usage}: token usage of LLM answers as Envoy dynamic metadata ({@code extproc.llm}). */
+/** The LLM processors of the CLI: {@code llm-usage} (token usage as Envoy dynamic metadata, {@code extproc.llm}) and {@code guardrail}. */
 final class LlmUsageFactory {
   /** The largest event followed, and the largest JSON answer read. */
   static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
   static final int MAX_JSON_BYTES = 4 * 1024 * 1024;
 
   private LlmUsageFactory() {}
+
+  /** {@code --processor guardrail}: stops LLM answers at the first blocked phrase. */
+  static ProcessorFactory guardrail(java.util.List<String> phrases) {
+    ObjectMapper json = new ObjectMapper();
+    java.util.List<String> copy = java.util.List.copyOf(phrases);
+    new GuardrailProcessor(json, copy, MAX_EVENT_BYTES); // fails here, at start-up, on an empty phrase
+    return exchange -> ExchangeHandler.of(new DirectionProcessor() {}, new GuardrailProcessor(json, copy, MAX_EVENT_BYTES));
+  }
 
   static ProcessorFactory create() {
     ObjectMapper json = new ObjectMapper();

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * A synthetic LLM answer as an event stream in one of the {@link LlmFormat}s, shaped like the
@@ -19,9 +20,18 @@ public final class SyntheticLlmStream {
   private final String model;
   private final int contentEvents;
   private final long inputTokens;
+  private final List<String> words;
   private int next;
 
   public SyntheticLlmStream(LlmFormat format, String model, int contentEvents, long inputTokens) {
+    this(format, model, contentEvents, inputTokens, List.of());
+  }
+
+  /**
+   * @param words the text of the content events, used in turn ({@code tok1 }, {@code tok2 }, ...
+   *     when empty); plain text without quotes or backslashes
+   */
+  public SyntheticLlmStream(LlmFormat format, String model, int contentEvents, long inputTokens, List<String> words) {
     this.format = requireNonNull(format, "format");
     this.model = requireNonNull(model, "model");
     if (contentEvents < 0) {
@@ -29,6 +39,12 @@ public final class SyntheticLlmStream {
     }
     this.contentEvents = contentEvents;
     this.inputTokens = inputTokens;
+    for (String word : words) {
+      if (word.indexOf('"') >= 0 || word.indexOf('\\') >= 0) {
+        throw new IllegalArgumentException("word: " + word + " (expected: no quotes or backslashes)");
+      }
+    }
+    this.words = List.copyOf(words);
   }
 
   /** Returns the usage the stream reports. */
@@ -76,7 +92,7 @@ public final class SyntheticLlmStream {
   }
 
   private String delta(int index) {
-    String word = "tok" + index + " ";
+    String word = words.isEmpty() ? "tok" + index + " " : words.get((index - 1) % words.size());
     switch (format) {
       case OPENAI_CHAT:
         return data("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"" + model
