@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  * setup); {@code replace,capture} captures the replacements, i.e. what Envoy receives.
  */
 final class ProcessorOptions {
-  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay", "llm-usage", "guardrail");
+  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay", "llm-usage", "guardrail", "mode-select");
 
   @Option(
       names = "--processor",
@@ -169,6 +169,9 @@ final class ProcessorOptions {
             break;
           case "guardrail":
             factories.add(LlmUsageFactory.guardrail(blockedPhrases));
+            break;
+          case "mode-select":
+            factories.add(LlmUsageFactory.modeSelect());
             break;
           default:
             throw new IllegalStateException("unreachable: " + name);

@@ -9,4 +9,9 @@ public final class LlmUsageTestAccess {
   public static ProcessorFactory factory() {
     return LlmUsageFactory.create();
   }
+
+  /** {@code --processor mode-select,llm-usage}. */
+  public static ProcessorFactory modeSelectThenUsage() {
+    return dev.extproc.ProcessorChain.factory(java.util.List.of(LlmUsageFactory.modeSelect(), LlmUsageFactory.create()));
+  }
 }

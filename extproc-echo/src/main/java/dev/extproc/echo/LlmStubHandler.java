@@ -38,6 +38,7 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
   private boolean keepAlive;
   private boolean answerStream;
   private LlmFormat format;
+  private String lastSegment = "";
   private SyntheticLlmStream stream;
   private long nextDueNanos;
   private boolean writeScheduled;
@@ -56,6 +57,8 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
         keepAlive = HttpUtil.isKeepAlive(request);
         answerStream = request.method().equals(HttpMethod.POST);
         format = formatOf(request.uri(), settings.format());
+        String path = request.uri().split("\\?", 2)[0];
+        lastSegment = path.substring(path.lastIndexOf('/') + 1);
       }
       if (msg instanceof LastHttpContent && state == State.READING_REQUEST) {
         respond(ctx);
@@ -66,6 +69,10 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void respond(ChannelHandlerContext ctx) {
+    if (answerStream && (lastSegment.equals("json") || lastSegment.equals("media"))) {
+      respondWhole(ctx, lastSegment.equals("json"));
+      return;
+    }
     if (!answerStream) {
       FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
           Unpooled.copiedBuffer("ok\n", StandardCharsets.US_ASCII));
@@ -84,6 +91,32 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
     ctx.write(head);
     nextDueNanos = System.nanoTime();
     writeMore(ctx);
+  }
+
+  /**
+   * A whole answer instead of a stream: {@code /json}, a non-streaming chat completion with its usage
+   * ({@code application/json}); {@code /media}, 256 KiB of opaque bytes ({@code application/octet-stream}).
+   */
+  private void respondWhole(ChannelHandlerContext ctx, boolean json) {
+    io.netty.buffer.ByteBuf body;
+    if (json) {
+      long output = settings.events();
+      body = Unpooled.copiedBuffer("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"" + settings.model()
+          + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"stop\"}],"
+          + "\"usage\":{\"prompt_tokens\":" + settings.inputTokens() + ",\"completion_tokens\":" + output
+          + ",\"total_tokens\":" + (settings.inputTokens() + output) + "}}", StandardCharsets.UTF_8);
+    } else {
+      byte[] bytes = new byte[256 * 1024];
+      for (int i = 0; i < bytes.length; i++) {
+        bytes[i] = (byte) (i * 31 + 7);
+      }
+      body = Unpooled.wrappedBuffer(bytes);
+    }
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, json ? "application/json" : "application/octet-stream");
+    HttpUtil.setContentLength(response, body.readableBytes());
+    HttpUtil.setKeepAlive(response, keepAlive);
+    ctx.writeAndFlush(response).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
   }
 
   /** Writes the events that are due while the channel is writable; schedules itself for the next tick. */

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A synthetic LLM upstream for tests and demos: answers every POST with a {@code
  * text/event-stream} of {@code events} content events in one {@link LlmFormat} (the configured
- * one, or the one the request path's last segment names, as in {@code /v1/anthropic}), paced at {@code
+ * one, or the one the request path's last segment names, as in {@code /v1/anthropic}; a last
+ * segment {@code json} asks for a whole non-streaming JSON answer and {@code media} for 256 KiB of
+ * opaque bytes), paced at {@code
  * ratePerSecond} (0: as fast as the client reads), the usage at the end. HTTP/1.1, chunked. The
  * answer is made one event at a time and written only while the connection is writable, so a
  * stream of any length costs one event of memory. {@code GET /healthz} answers {@code ok}.
