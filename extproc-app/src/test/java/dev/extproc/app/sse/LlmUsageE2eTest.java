@@ -80,6 +80,23 @@ class LlmUsageE2eTest {
     assertThat(envoy.service.stats().streamsFailed()).isZero();
   }
 
+  /** POSTs to {@code path} and returns how many body bytes the 200 response had. */
+  static long postCounting(int port, String path) throws Exception {
+    HttpResponse<InputStream> response = CLIENT.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofMinutes(5))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}")).build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(response.statusCode()).isEqualTo(200);
+    long bytes = 0;
+    try (InputStream body = response.body()) {
+      byte[] buffer = new byte[65536];
+      for (int n; (n = body.read(buffer)) > 0; ) {
+        bytes += n;
+      }
+    }
+    return bytes;
+  }
+
   /** POSTs to {@code path} and returns the SHA-256 of the 200 response's body. */
   static byte[] post(int port, String path) throws Exception {
     HttpResponse<InputStream> response = CLIENT.send(
