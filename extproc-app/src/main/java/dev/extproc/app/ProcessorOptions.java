@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  * setup); {@code replace,capture} captures the replacements, i.e. what Envoy receives.
  */
 final class ProcessorOptions {
-  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay");
+  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay", "llm-usage", "guardrail", "mode-select");
 
   @Option(
       names = "--processor",
@@ -46,6 +46,13 @@ final class ProcessorOptions {
       description = "capture: directory of the capture files <exchange id>.request.body and <exchange id>.response.body"
           + " (.partial while being written); created when missing. --write-data-to-file is the seed's name.")
   Path captureDir;
+
+  @Option(
+      names = "--blocked-phrases",
+      split = ",",
+      paramLabel = "LIST",
+      description = "guardrail: comma-separated phrases that stop an LLM answer (case-insensitive, across events).")
+  List<String> blockedPhrases;
 
   @Option(names = "--replace-request-body", description = "replace: file whose content replaces every request body.")
   Path replaceRequestBody;
@@ -127,6 +134,10 @@ final class ProcessorOptions {
       throw new IllegalArgumentException(
           "--processor replace needs --replace-request-body FILE and/or --replace-response-body FILE");
     }
+    requireOnlyWith(used, "guardrail", "--blocked-phrases", blockedPhrases);
+    if (used.contains("guardrail") && (blockedPhrases == null || blockedPhrases.isEmpty())) {
+      throw new IllegalArgumentException("--processor guardrail needs --blocked-phrases LIST");
+    }
     if (fileIoThreads < 1) {
       throw new IllegalArgumentException("--file-io-threads: " + fileIoThreads + " (expected: >= 1)");
     }
@@ -152,6 +163,15 @@ final class ProcessorOptions {
             break;
           case "delay":
             factories.add(delay());
+            break;
+          case "llm-usage":
+            factories.add(LlmUsageFactory.create());
+            break;
+          case "guardrail":
+            factories.add(LlmUsageFactory.guardrail(blockedPhrases));
+            break;
+          case "mode-select":
+            factories.add(LlmUsageFactory.modeSelect());
             break;
           default:
             throw new IllegalStateException("unreachable: " + name);

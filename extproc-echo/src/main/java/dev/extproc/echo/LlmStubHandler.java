@@ -1,0 +1,181 @@
+package dev.extproc.echo;
+
+import com.google.protobuf.ByteString;
+import dev.extproc.sse.LlmFormat;
+import dev.extproc.sse.SyntheticLlmStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One connection of the {@link LlmStubServer}. Reads a request (its body is discarded), then
+ * streams the synthetic answer: one event per tick of the rate, each written only while the
+ * channel is writable. Runs on the connection's event loop only.
+ */
+final class LlmStubHandler extends ChannelInboundHandlerAdapter {
+  private enum State { READING_REQUEST, STREAMING, DONE }
+
+  private final LlmStubServer.Settings settings;
+  private final long intervalNanos;
+  private State state = State.READING_REQUEST;
+  private boolean keepAlive;
+  private boolean answerStream;
+  private LlmFormat format;
+  private String lastSegment = "";
+  private SyntheticLlmStream stream;
+  private long nextDueNanos;
+  private boolean writeScheduled;
+  private final java.util.Random splits;
+
+  LlmStubHandler(LlmStubServer.Settings settings) {
+    this.settings = settings;
+    this.intervalNanos = settings.ratePerSecond() == 0 ? 0 : (long) (1e9 / settings.ratePerSecond());
+    this.splits = settings.splitSeed() == 0 ? null : new java.util.Random(settings.splitSeed());
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (msg instanceof HttpRequest request) {
+        keepAlive = HttpUtil.isKeepAlive(request);
+        answerStream = request.method().equals(HttpMethod.POST);
+        format = formatOf(request.uri(), settings.format());
+        String path = request.uri().split("\\?", 2)[0];
+        lastSegment = path.substring(path.lastIndexOf('/') + 1);
+      }
+      if (msg instanceof LastHttpContent && state == State.READING_REQUEST) {
+        respond(ctx);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void respond(ChannelHandlerContext ctx) {
+    if (answerStream && (lastSegment.equals("json") || lastSegment.equals("media"))) {
+      respondWhole(ctx, lastSegment.equals("json"));
+      return;
+    }
+    if (!answerStream) {
+      FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+          Unpooled.copiedBuffer("ok\n", StandardCharsets.US_ASCII));
+      HttpUtil.setContentLength(ok, ok.content().readableBytes());
+      HttpUtil.setKeepAlive(ok, keepAlive);
+      ctx.writeAndFlush(ok).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+      return;
+    }
+    state = State.STREAMING;
+    stream = new SyntheticLlmStream(format, settings.model(), settings.events(), settings.inputTokens());
+    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+    HttpUtil.setTransferEncodingChunked(head, true);
+    HttpUtil.setKeepAlive(head, keepAlive);
+    ctx.write(head);
+    nextDueNanos = System.nanoTime();
+    writeMore(ctx);
+  }
+
+  /**
+   * A whole answer instead of a stream: {@code /json}, a non-streaming chat completion with its usage
+   * ({@code application/json}); {@code /media}, 256 KiB of opaque bytes ({@code application/octet-stream}).
+   */
+  private void respondWhole(ChannelHandlerContext ctx, boolean json) {
+    io.netty.buffer.ByteBuf body;
+    if (json) {
+      long output = settings.events();
+      body = Unpooled.copiedBuffer("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"" + settings.model()
+          + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"stop\"}],"
+          + "\"usage\":{\"prompt_tokens\":" + settings.inputTokens() + ",\"completion_tokens\":" + output
+          + ",\"total_tokens\":" + (settings.inputTokens() + output) + "}}", StandardCharsets.UTF_8);
+    } else {
+      byte[] bytes = new byte[256 * 1024];
+      for (int i = 0; i < bytes.length; i++) {
+        bytes[i] = (byte) (i * 31 + 7);
+      }
+      body = Unpooled.wrappedBuffer(bytes);
+    }
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, body);
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, json ? "application/json" : "application/octet-stream");
+    HttpUtil.setContentLength(response, body.readableBytes());
+    HttpUtil.setKeepAlive(response, keepAlive);
+    ctx.writeAndFlush(response).addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+  }
+
+  /** Writes the events that are due while the channel is writable; schedules itself for the next tick. */
+  private void writeMore(ChannelHandlerContext ctx) {
+    writeScheduled = false;
+    while (state == State.STREAMING && ctx.channel().isWritable()) {
+      long now = System.nanoTime();
+      if (intervalNanos > 0 && now < nextDueNanos) {
+        ctx.flush();
+        writeScheduled = true;
+        ctx.executor().schedule(() -> writeMore(ctx), nextDueNanos - now, TimeUnit.NANOSECONDS);
+        return;
+      }
+      if (!stream.hasNext()) {
+        state = State.DONE;
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+            .addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
+        if (keepAlive) {
+          state = State.READING_REQUEST;
+        }
+        return;
+      }
+      ByteString block = stream.nextBlock();
+      if (splits == null) {
+        ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(block.asReadOnlyByteBuffer())));
+      } else {
+        for (int at = 0; at < block.size(); ) {
+          int end = Math.min(block.size(), at + 1 + splits.nextInt(512));
+          ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(block.substring(at, end).asReadOnlyByteBuffer())));
+          at = end;
+        }
+      }
+      nextDueNanos += intervalNanos;
+    }
+    ctx.flush();
+  }
+
+  /** A path whose last segment names a format ({@code /v1/anthropic}) asks for it; otherwise the default. */
+  static LlmFormat formatOf(String uri, LlmFormat otherwise) {
+    String path = uri.split("\\?", 2)[0];
+    String last = path.substring(path.lastIndexOf('/') + 1);
+    for (LlmFormat candidate : LlmFormat.values()) {
+      if (candidate.flag().equals(last)) {
+        return candidate;
+      }
+    }
+    return otherwise;
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable() && state == State.STREAMING && !writeScheduled) {
+      writeMore(ctx);
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+}
