@@ -2,6 +2,7 @@ package dev.extproc.app;
 
 import dev.extproc.echo.LlmStubServer;
 import dev.extproc.sse.LlmFormat;
+import dev.extproc.stack.ReadyFile;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
