@@ -26,9 +26,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * TLS for the gRPC listener: a PEM certificate chain and PKCS#8 PEM private key, and optionally a
  * PEM CA bundle that client certificates must chain to (mTLS, client certificates then required
- * unless {@link #clientCertificatesOptional()}). The files are re-read every {@link
+ * unless {@link #clientCertificatesOptional()}). The files are checked every {@link
  * #refreshInterval()}: a rotated certificate, key or CA is used for new connections without a
- * restart, and connections already open keep theirs.
+ * restart (once the key and certificate match again), and connections already open keep theirs.
  *
  * <p>{@link #validate()} checks the files before anything listens; its messages start with the
  * setting's name ({@code tls-cert}, {@code tls-key}, {@code tls-client-ca}) and name the file and
@@ -103,9 +103,20 @@ public final class ServerTls {
    * @throws IllegalArgumentException naming the setting, the file and what was expected
    */
   public void validate() {
+    readIdentity();
+    if (clientCa != null) {
+      certificates("tls-client-ca", clientCa, "a PEM CA certificate bundle");
+    }
+  }
+
+  /** The key and certificate chain read from the files, checked to belong together. */
+  record Identity(PrivateKey key, X509Certificate[] chain) {}
+
+  Identity readIdentity() {
     X509Certificate[] chain = certificates("tls-cert", certChain, "a PEM certificate chain");
     PrivateKey key;
-    try (InputStream in = Files.newInputStream(readable("tls-key", privateKey, "a PEM PKCS#8 private key"))) {
+    Path keyFile = readable("tls-key", privateKey, "a PEM PKCS#8 private key");
+    try (InputStream in = Files.newInputStream(keyFile)) {
       key = CertificateUtils.getPrivateKey(in);
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IllegalArgumentException("tls-key: " + privateKey + ": not a private key (" + e.getMessage()
@@ -115,37 +126,35 @@ public final class ServerTls {
       throw new IllegalArgumentException("tls-key: " + privateKey + ": does not match the certificate in " + certChain
           + " (expected: the private key of " + chain[0].getSubjectX500Principal().getName() + ")");
     }
-    if (clientCa != null) {
-      certificates("tls-client-ca", clientCa, "a PEM CA certificate bundle");
-    }
+    return new Identity(key, chain);
+  }
+
+  X509Certificate[] readClientCa() {
+    return certificates("tls-client-ca", clientCa, "a PEM CA certificate bundle");
   }
 
   /**
-   * Loads the files and starts re-reading them every {@link #refreshInterval()} on {@code
-   * scheduler}. The returned handle's credentials go to the gRPC server; close it after the server.
+   * Loads the files and starts checking them every {@link #refreshInterval()} on {@code
+   * scheduler} ({@link TlsReloader}). The returned handle's credentials go to the gRPC server;
+   * close it after the server.
    */
-  Loaded load(ScheduledExecutorService scheduler) throws IOException, GeneralSecurityException {
-    long period = refreshInterval.toMillis();
+  Loaded load(ScheduledExecutorService scheduler) throws GeneralSecurityException {
     AdvancedTlsX509KeyManager keyManager = new AdvancedTlsX509KeyManager();
-    Closeable keyReload = keyManager.updateIdentityCredentials(certChain.toFile(), privateKey.toFile(), period,
-        TimeUnit.MILLISECONDS, scheduler);
+    AdvancedTlsX509TrustManager trustManager = null;
     TlsServerCredentials.Builder credentials = TlsServerCredentials.newBuilder().keyManager(keyManager);
-    if (clientCa == null) {
-      return new Loaded(credentials.build(), List.of(keyReload));
+    if (clientCa != null) {
+      trustManager = AdvancedTlsX509TrustManager.newBuilder()
+          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
+          .build();
+      credentials.trustManager(trustManager).clientAuth(clientCertificatesOptional
+          ? TlsServerCredentials.ClientAuth.OPTIONAL : TlsServerCredentials.ClientAuth.REQUIRE);
     }
-    AdvancedTlsX509TrustManager trustManager = AdvancedTlsX509TrustManager.newBuilder()
-        .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
-        .build();
-    Closeable trustReload;
-    try {
-      trustReload = trustManager.updateTrustCredentials(clientCa.toFile(), period, TimeUnit.MILLISECONDS, scheduler);
-    } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      keyReload.close();
-      throw e;
-    }
-    credentials.trustManager(trustManager).clientAuth(clientCertificatesOptional
-        ? TlsServerCredentials.ClientAuth.OPTIONAL : TlsServerCredentials.ClientAuth.REQUIRE);
-    return new Loaded(credentials.build(), List.of(keyReload, trustReload));
+    TlsReloader reloader = new TlsReloader(this, keyManager, trustManager);
+    reloader.reloadNow();
+    long period = refreshInterval.toNanos();
+    java.util.concurrent.ScheduledFuture<?> task =
+        scheduler.scheduleWithFixedDelay(reloader::reloadIfChanged, period, period, TimeUnit.NANOSECONDS);
+    return new Loaded(credentials.build(), List.of(() -> task.cancel(false)));
   }
 
   /** Credentials in force plus the reload tasks to stop when the server stops. */
@@ -181,7 +190,8 @@ public final class ServerTls {
 
   private static X509Certificate[] certificates(String setting, Path file, String expected) {
     X509Certificate[] certificates;
-    try (InputStream in = Files.newInputStream(readable(setting, file, expected))) {
+    Path readableFile = readable(setting, file, expected);
+    try (InputStream in = Files.newInputStream(readableFile)) {
       certificates = CertificateUtils.getX509Certificates(in);
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IllegalArgumentException(setting + ": " + file + ": not a certificate (" + e.getMessage()
