@@ -28,7 +28,19 @@ public final class ExtProcMain implements Runnable {
 
   /** Returns the command line with every subcommand, for {@link #main} and for tests. */
   public static CommandLine newCommandLine() {
-    return new CommandLine(new ExtProcMain()).setCaseInsensitiveEnumValuesAllowed(true);
+    return new CommandLine(new ExtProcMain()).setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(ExtProcMain::usageError);
+  }
+
+  /** A usage error in one line plus a hint, not the whole usage; exit code 2. */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    java.io.PrintWriter err = command.getErr();
+    err.println(command.getCommandName().equals("extproc") ? "extproc: " + e.getMessage()
+        : "extproc " + command.getCommandName() + ": " + e.getMessage());
+    err.println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for the options.");
+    err.flush();
+    return 2;
   }
 
   @Override
