@@ -1,5 +1,6 @@
 package dev.extproc.app;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
@@ -31,16 +32,20 @@ final class LogSetup {
   private LogSetup() {}
 
   /** Applies {@code format} ({@code text} or {@code json}); throws IllegalArgumentException naming the option. */
-  static void apply(String format, List<String> redactHeaders) {
+  static void apply(String format, String level, List<String> redactHeaders) {
+    Level rootLevel = Level.toLevel(level.trim(), null);
+    if (rootLevel == null || rootLevel == Level.ALL) {
+      throw new IllegalArgumentException("--log-level: " + level + " (expected: ERROR, WARN, INFO, DEBUG, TRACE or OFF)");
+    }
     String normalized = format.trim().toLowerCase(Locale.ROOT);
     if (!normalized.equals("text") && !normalized.equals("json")) {
       throw new IllegalArgumentException("--log-format: " + format + " (expected: text or json)");
     }
-    Redaction redaction = new Redaction(redactHeaders);
+    new Redaction(redactHeaders); // validates the names
     if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
       return; // another SLF4J backend: its own configuration decides
     }
-    Encoder<ILoggingEvent> encoder = normalized.equals("json") ? json(context, redaction) : text(context, redactHeaders);
+    Encoder<ILoggingEvent> encoder = encoder(context, normalized, redactHeaders);
     ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
     appender.setContext(context);
     appender.setName("STDERR");
@@ -48,8 +53,14 @@ final class LogSetup {
     appender.setEncoder(encoder);
     appender.start();
     Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.setLevel(rootLevel);
     root.detachAndStopAllAppenders();
     root.addAppender(appender);
+  }
+
+  /** Returns a started encoder of {@code format} ({@code text} or {@code json}) for {@code context}. */
+  static Encoder<ILoggingEvent> encoder(LoggerContext context, String format, List<String> redactHeaders) {
+    return format.equals("json") ? json(context, new Redaction(redactHeaders)) : text(context, redactHeaders);
   }
 
   private static Encoder<ILoggingEvent> text(LoggerContext context, List<String> redactHeaders) {
@@ -73,6 +84,7 @@ final class LogSetup {
     MaskingJsonGeneratorDecorator masking = new MaskingJsonGeneratorDecorator();
     masking.addValueMasker((ValueMasker) (ctx, value) -> value instanceof CharSequence text
         ? redactedOrNull(redaction, text.toString()) : null);
+    masking.start();
     encoder.setJsonGeneratorDecorator(masking);
     encoder.start();
     return encoder;

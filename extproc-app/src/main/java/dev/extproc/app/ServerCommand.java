@@ -89,6 +89,9 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--log-format", defaultValue = "text", description = "text or json (one JSON object per line) (default: ${DEFAULT-VALUE}).")
   String logFormat;
 
+  @Option(names = "--log-level", defaultValue = "INFO", description = "Root log level: ERROR, WARN, INFO, DEBUG or TRACE (default: ${DEFAULT-VALUE}).")
+  String logLevel;
+
   @Option(names = "--log-exchanges", description = "Log one INFO summary line per exchange (outcome, modes, bytes, duration).")
   boolean logExchanges;
 
@@ -157,7 +160,7 @@ final class ServerCommand implements Callable<Integer> {
     ServerTls tls;
     ProcessorSetup setup;
     try {
-      LogSetup.apply(logFormat, redactHeaders);
+      LogSetup.apply(logFormat, logLevel, redactHeaders);
       config = config();
       listener = listener();
       tls = tls();

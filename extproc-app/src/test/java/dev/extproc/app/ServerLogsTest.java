@@ -1,0 +1,93 @@
+package dev.extproc.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.extproc.testing.BodySource;
+import dev.extproc.testing.Exchange;
+import dev.extproc.testing.FakeEnvoy;
+import dev.extproc.testing.Headers;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A server run at DEBUG with JSON logs carries secret headers and bodies; its log holds none of
+ * them, and every line is a JSON object with an ISO-8601 timestamp with zone.
+ */
+class ServerLogsTest {
+  private static final List<String> SECRETS = List.of("Bearer-AUTH-SECRET-1", "COOKIE-SECRET-2", "SETCOOKIE-SECRET-3",
+      "PROXY-SECRET-4", "APIKEY-SECRET-5", "REQUEST-BODY-SECRET-6", "RESPONSE-BODY-SECRET-7");
+
+  @Test
+  void jsonLogsOfARunWithSecretHeadersAndBodies_holdNoneOfThem(@TempDir Path dir) throws Exception {
+    Path ready = dir.resolve("server.ready");
+    Path log = dir.resolve("server.log");
+    ProcessBuilder builder = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        "dev.extproc.app.ExtProcMain", "server", "--port", "0", "--admin-port", "0", "--log-format", "json",
+        "--log-exchanges", "--redact-header", "x-api-key", "--processor", "capture",
+        "--capture-dir", dir.resolve("captures").toString(), "--ready-file", ready.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    builder.environment().put("EXTPROC_LOG_LEVEL", "DEBUG");
+    Process process = builder.start();
+    ManagedChannel channel = null;
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(ready) || !process.isAlive());
+      assertThat(process.isAlive()).as("server exited early: %s", Files.readString(log)).isTrue();
+      Properties properties = new Properties();
+      try (var in = Files.newBufferedReader(ready)) {
+        properties.load(in);
+      }
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", Integer.parseInt(properties.getProperty("grpc.port")))
+          .usePlaintext().build();
+      FakeEnvoy envoy = FakeEnvoy.forChannel(channel);
+      for (int i = 0; i < 3; i++) {
+        envoy.run(Exchange.builder().bodyMode(BodySendMode.STREAMED)
+            .requestHeaders(Headers.of(":method", "POST", ":path", "/upload", "authorization", SECRETS.get(0),
+                "cookie", "session=" + SECRETS.get(1), "proxy-authorization", SECRETS.get(3),
+                "x-api-key", SECRETS.get(4)))
+            .requestBody(BodySource.of(SECRETS.get(5)))
+            .responseHeaders(Headers.of(":status", "200", "set-cookie", SECRETS.get(2)))
+            .responseBody(BodySource.of(SECRETS.get(6)))
+            .build());
+      }
+      process.destroy(); // SIGTERM: drain and stop, logging as it goes
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    String text = Files.readString(log);
+    assertThat(text).as("the log").contains("ext_proc server listening").contains("draining");
+    for (String secret : SECRETS) {
+      assertThat(text).as("log must not contain %s", secret).doesNotContain(secret);
+    }
+    ObjectMapper mapper = new ObjectMapper();
+    for (String line : text.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode json = mapper.readTree(line);
+      assertThat(json.isObject()).as("a JSON object: %s", line).isTrue();
+      assertThat(OffsetDateTime.parse(json.get("@timestamp").asText())).as("ISO-8601 with zone: %s", line).isNotNull();
+      assertThat(json.has("level") && json.has("message") && json.has("logger_name")).as(line).isTrue();
+    }
+  }
+}
