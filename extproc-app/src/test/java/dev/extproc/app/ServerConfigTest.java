@@ -68,7 +68,7 @@ class ServerConfigTest {
         .hasMessageStartingWith("EXTPROC_PORT=nine: ").hasMessageContaining("--port").hasMessageContaining("'nine'");
     assertThatThrownBy(() -> resolve(Map.of("EXTPROC_SHUTDOWN_GRACE", "PT10S")))
         .hasMessage("EXTPROC_SHUTDOWN_GRACE=PT10S: Invalid value for option '--shutdown-grace': "
-            + "duration: PT10S (expected: e.g. 500ms, 10s, 1m)");
+            + "duration: PT10S (expected: e.g. 250us, 500ms, 10s, 1m)");
     assertThatThrownBy(() -> resolve(Map.of("EXTPROC_LOG_EXCHANGES", "yes")))
         .hasMessage("EXTPROC_LOG_EXCHANGES=yes (expected: true or false for --log-exchanges)");
     Path badValue = Files.writeString(dir.resolve("bad.yaml"), "max-chunk-bytes: lots\n");

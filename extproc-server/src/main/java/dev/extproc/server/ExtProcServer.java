@@ -4,7 +4,7 @@ import dev.extproc.ExtProcService;
 import dev.extproc.ExtProcStats;
 import dev.extproc.ProcessorFactory;
 import io.grpc.Server;
-import io.grpc.services.HealthStatusManager;
+import io.grpc.protobuf.services.HealthStatusManager;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
