@@ -29,11 +29,11 @@ class ArmeriaEmbeddingTest {
         ExchangeResult result = FakeEnvoy.forChannel(channel).run(Exchange.builder()
             .bodyMode(BodySendMode.STREAMED)
             .requestHeaders(Headers.of(":method", "POST", ":path", "/"))
-            .requestBody(BodySource.random(256 * 1024, 7))
+            .requestBody(BodySource.random(64 * 1024, 7))
             .responseHeaders(Headers.of(":status", "200"))
             .responseBody(BodySource.of("hello from upstream"))
             .build());
-        assertThat(result.upstream().body().matches(BodySource.random(256 * 1024, 7))).isTrue();
+        assertThat(result.upstream().body().matches(BodySource.random(64 * 1024, 7))).isTrue();
         assertThat(result.client().body().utf8()).isEqualTo("HELLO FROM UPSTREAM");
         assertThat(metrics.registry().scrape()).contains("extproc_exchanges_active 0.0");
       } finally {
