@@ -80,6 +80,7 @@ class ServerLogsTest {
       assertThat(text).as("log must not contain %s", secret).doesNotContain(secret);
     }
     ObjectMapper mapper = new ObjectMapper();
+    int summaries = 0;
     for (String line : text.split("\n")) {
       if (line.isBlank()) {
         continue;
@@ -88,6 +89,13 @@ class ServerLogsTest {
       assertThat(json.isObject()).as("a JSON object: %s", line).isTrue();
       assertThat(OffsetDateTime.parse(json.get("@timestamp").asText())).as("ISO-8601 with zone: %s", line).isNotNull();
       assertThat(json.has("level") && json.has("message") && json.has("logger_name")).as(line).isTrue();
+      if (json.get("message").asText().startsWith("exchange ended ")) {
+        summaries++;
+        assertThat(json.get("logger_name").asText()).isEqualTo("dev.extproc.exchange");
+        assertThat(json.get("exchange_id").asText()).as("MDC exchange id: %s", line).isNotBlank();
+        assertThat(json.get("message").asText()).contains("request_bytes_in=" + SECRETS.get(5).length());
+      }
     }
+    assertThat(summaries).as("one summary line per exchange").isEqualTo(3);
   }
 }

@@ -73,6 +73,21 @@ class ExtProcServerTest {
       assertThat(metrics).containsKeys("extproc_grpc_server_requests_received_messages_total",
           "extproc_grpc_server_responses_sent_messages_total", "extproc_grpc_server_processing_duration_seconds");
       assertThat(MetricsTest.value(metrics, "extproc_test_gauge", Map.of())).isEqualTo(42);
+      // Fed by the engine's observer events: the exchange above, end to end.
+      assertThat(MetricsTest.value(metrics, "extproc_exchanges_started_total",
+          Map.of("request_mode", "STREAMED", "response_mode", "STREAMED"))).isEqualTo(1);
+      assertThat(MetricsTest.value(metrics, "extproc_exchanges_ended_total",
+          Map.of("outcome", "completed", "request_mode", "STREAMED", "response_mode", "STREAMED"))).isEqualTo(1);
+      assertThat(MetricsTest.value(metrics, "extproc_body_received_bytes_total", Map.of("direction", "request")))
+          .isEqualTo(5);
+      assertThat(MetricsTest.value(metrics, "extproc_body_received_bytes_total", Map.of("direction", "response")))
+          .isEqualTo(5);
+      assertThat(MetricsTest.value(metrics, "extproc_messages_received_total",
+          Map.of("direction", "request", "part", "headers"))).isEqualTo(1);
+      assertThat(MetricsTest.value(metrics, "extproc_exchange_duration_seconds_count", Map.of("outcome", "completed")))
+          .isEqualTo(1);
+      assertThat(MetricsTest.value(metrics, "extproc_processor_latency_seconds_count",
+          Map.of("direction", "request", "event", "headers"))).isEqualTo(1);
     } finally {
       channel.shutdownNow();
       server.stop(Duration.ofSeconds(5));
