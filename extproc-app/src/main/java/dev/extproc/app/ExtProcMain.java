@@ -23,6 +23,7 @@ public final class ExtProcMain implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    dev.extproc.server.JulBridge.install(); // grpc-java's JDK logging goes through SLF4J in every command
     System.exit(newCommandLine().execute(args));
   }
 

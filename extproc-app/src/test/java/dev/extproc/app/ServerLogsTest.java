@@ -30,6 +30,44 @@ class ServerLogsTest {
   private static final List<String> SECRETS = List.of("Bearer-AUTH-SECRET-1", "COOKIE-SECRET-2", "SETCOOKIE-SECRET-3",
       "PROXY-SECRET-4", "APIKEY-SECRET-5", "REQUEST-BODY-SECRET-6", "RESPONSE-BODY-SECRET-7");
 
+  /** Issue #9's sequence: request headers, then 3 bytes that are no ProcessingRequest, then another message. */
+  private static void sendUnparseableMessages(ManagedChannel channel) throws Exception {
+    io.grpc.MethodDescriptor.Marshaller<byte[]> raw = new io.grpc.MethodDescriptor.Marshaller<>() {
+      @Override
+      public java.io.InputStream stream(byte[] value) {
+        return new java.io.ByteArrayInputStream(value);
+      }
+
+      @Override
+      public byte[] parse(java.io.InputStream stream) {
+        try {
+          return stream.readAllBytes();
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    io.grpc.MethodDescriptor<byte[], byte[]> process = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING)
+        .setFullMethodName("envoy.service.ext_proc.v3.ExternalProcessor/Process")
+        .setRequestMarshaller(raw).setResponseMarshaller(raw).build();
+    java.util.concurrent.CompletableFuture<io.grpc.Status> closed = new java.util.concurrent.CompletableFuture<>();
+    io.grpc.ClientCall<byte[], byte[]> call = channel.newCall(process, io.grpc.CallOptions.DEFAULT);
+    call.start(new io.grpc.ClientCall.Listener<>() {
+      @Override
+      public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
+        closed.complete(status);
+      }
+    }, new io.grpc.Metadata());
+    call.request(Integer.MAX_VALUE);
+    call.sendMessage(io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest.newBuilder()
+        .setRequestHeaders(io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders.getDefaultInstance()).build().toByteArray());
+    call.sendMessage(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+    call.sendMessage(new byte[0]);
+    call.halfClose();
+    assertThat(closed.get(30, TimeUnit.SECONDS).isOk()).as("an unparseable message fails the stream").isFalse();
+  }
+
   @Test
   void jsonLogsOfARunWithSecretHeadersAndBodies_holdNoneOfThem(@TempDir Path dir) throws Exception {
     Path ready = dir.resolve("server.ready");
@@ -65,6 +103,7 @@ class ServerLogsTest {
             .responseBody(BodySource.of(SECRETS.get(6)))
             .build());
       }
+      sendUnparseableMessages(channel); // grpc-java reports these through JDK logging: must come out as JSON too
       process.destroy(); // SIGTERM: drain and stop, logging as it goes
       assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
     } finally {
@@ -81,6 +120,7 @@ class ServerLogsTest {
     }
     ObjectMapper mapper = new ObjectMapper();
     int summaries = 0;
+    int protocolErrors = 0;
     for (String line : text.split("\n")) {
       if (line.isBlank()) {
         continue;
@@ -93,9 +133,15 @@ class ServerLogsTest {
         summaries++;
         assertThat(json.get("logger_name").asText()).isEqualTo("dev.extproc.exchange");
         assertThat(json.get("exchange_id").asText()).as("MDC exchange id: %s", line).isNotBlank();
-        assertThat(json.get("message").asText()).contains("request_bytes_in=" + SECRETS.get(5).length());
+        String message = json.get("message").asText();
+        if (message.contains("outcome=protocol_error")) {
+          protocolErrors++;
+        } else {
+          assertThat(message).contains("outcome=completed").contains("request_bytes_in=" + SECRETS.get(5).length());
+        }
       }
     }
-    assertThat(summaries).as("one summary line per exchange").isEqualTo(3);
+    assertThat(summaries).as("one summary line per exchange").isEqualTo(4);
+    assertThat(protocolErrors).as("the unparseable stream").isEqualTo(1);
   }
 }
