@@ -82,6 +82,10 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--tls-client-ca", paramLabel = "FILE", description = "PEM CA bundle: client certificates are then required and must chain to it (mTLS).")
   Path tlsClientCa;
 
+  @Option(names = "--tls-client-auth", defaultValue = "require",
+      description = "With --tls-client-ca: require (default) or optional (clients without a certificate are let in; one that is presented must chain to the CA).")
+  String tlsClientAuth;
+
   @Option(names = "--tls-refresh", defaultValue = "1m", converter = Sizes.Durations.class,
       description = "How often the TLS files are checked for rotation (default: ${DEFAULT-VALUE}).")
   Duration tlsRefresh;
@@ -223,8 +227,12 @@ final class ServerCommand implements Callable<Integer> {
           ? "--tls-key: " + tlsKey + " (expected: with --tls-cert FILE)"
           : "--tls-cert: " + tlsCert + " (expected: with --tls-key FILE)");
     }
+    if (!tlsClientAuth.equals("require") && !tlsClientAuth.equals("optional")) {
+      throw new IllegalArgumentException("--tls-client-auth: " + tlsClientAuth + " (expected: require or optional)");
+    }
     ServerTls tls = ServerTls.of(tlsCert, tlsKey).withRefreshInterval(tlsRefresh);
-    return tlsClientCa == null ? tls : tls.withClientCa(tlsClientCa);
+    return tlsClientCa == null ? tls
+        : tls.withClientCa(tlsClientCa).withClientCertificatesOptional(tlsClientAuth.equals("optional"));
   }
 
   /** Returns the engine configuration the options describe; throws IllegalArgumentException when inconsistent. */

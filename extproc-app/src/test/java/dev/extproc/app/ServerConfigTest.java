@@ -89,6 +89,9 @@ class ServerConfigTest {
     assertThat(run("--tls-cert", garbage.toString()))
         .isEqualTo("extproc server: --tls-cert: " + garbage + " (expected: with --tls-key FILE)\n"
             + "Try 'extproc server --help' for the options.\n");
+    assertThat(run("--tls-cert", garbage.toString(), "--tls-key", garbage.toString(), "--tls-client-ca",
+        garbage.toString(), "--tls-client-auth", "maybe"))
+        .startsWith("extproc server: --tls-client-auth: maybe (expected: require or optional)\n");
     Path socket = dir.resolve("no-such-dir/extproc.sock");
     assertThat(run("--uds", socket.toString())).startsWith("extproc server: --uds: " + socket + ": directory ");
     assertThat(run("--log-format", "xml")).startsWith("extproc server: --log-format: xml (expected: text or json)\n");

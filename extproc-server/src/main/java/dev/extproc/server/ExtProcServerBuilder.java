@@ -102,7 +102,10 @@ public final class ExtProcServerBuilder {
     return this;
   }
 
-  /** Closes {@code resource} when the server has stopped (for example the processors' files). */
+  /**
+   * Closes {@code resource} when the server has stopped (for example the processors' files). When
+   * {@link #start()} throws, nothing was started and the caller still owns the resource.
+   */
   public ExtProcServerBuilder closeOnStop(AutoCloseable resource) {
     resources.add(requireNonNull(resource, "resource"));
     return this;
