@@ -35,6 +35,17 @@ class ArmeriaEmbeddingTest {
             .build());
         assertThat(result.upstream().body().matches(BodySource.random(64 * 1024, 7))).isTrue();
         assertThat(result.client().body().utf8()).isEqualTo("HELLO FROM UPSTREAM");
+        // A 6 MiB BUFFERED body is one gRPC message: it passes only if the server took the engine's
+        // max inbound message size (33 MiB) instead of gRPC's default 4 MiB.
+        ExchangeResult buffered = FakeEnvoy.forChannel(channel).run(Exchange.builder()
+            .bodyMode(BodySendMode.BUFFERED).bufferLimit(8 * 1024 * 1024)
+            .requestHeaders(Headers.of(":method", "POST", ":path", "/"))
+            .requestBody(BodySource.random(6 * 1024 * 1024, 11))
+            .responseHeaders(Headers.of(":status", "200"))
+            .responseBody(BodySource.of("ok"))
+            .build());
+        assertThat(buffered.upstream().body().matches(BodySource.random(6 * 1024 * 1024, 11)))
+            .as("%s", buffered).isTrue();
         assertThat(metrics.registry().scrape()).contains("extproc_exchanges_active 0.0");
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

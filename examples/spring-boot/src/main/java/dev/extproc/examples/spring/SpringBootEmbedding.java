@@ -9,6 +9,7 @@ import dev.extproc.ExtProcService;
 import dev.extproc.ProcessorFactory;
 import dev.extproc.server.GrpcSettings;
 import dev.extproc.server.ServerMetrics;
+import io.grpc.ServerBuilder;
 import io.grpc.netty.NettyServerBuilder;
 import java.util.Locale;
 import java.util.concurrent.CompletionStage;
@@ -58,11 +59,20 @@ public class SpringBootEmbedding {
     return service;
   }
 
-  /** The engine's fixed 1 MiB flow-control window and the max inbound message size its config needs. */
+  /**
+   * The engine's fixed 1 MiB flow-control window and the max inbound message size its config needs,
+   * on whichever Netty server Spring gRPC runs (grpc-netty-shaded when it is on the class path, as
+   * here, else grpc-netty).
+   */
   @Bean
-  ServerBuilderCustomizer<NettyServerBuilder> extProcTransport(ExtProcConfig config) {
-    return builder -> builder
-        .flowControlWindow(GrpcSettings.FLOW_CONTROL_WINDOW_BYTES)
-        .maxInboundMessageSize(config.maxInboundMessageBytes());
+  <T extends ServerBuilder<T>> ServerBuilderCustomizer<T> extProcTransport(ExtProcConfig config) {
+    return builder -> {
+      if (builder instanceof io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder shaded) {
+        GrpcSettings.apply(shaded, config);
+      } else if (builder instanceof NettyServerBuilder netty) {
+        netty.flowControlWindow(GrpcSettings.FLOW_CONTROL_WINDOW_BYTES);
+      }
+      builder.maxInboundMessageSize(config.maxInboundMessageBytes());
+    };
   }
 }
