@@ -34,6 +34,16 @@ class GrpcJavaEmbeddingTest {
             .build());
         assertThat(result.upstream().body().utf8()).isEqualTo("hello");
         assertThat(result.client().body().utf8()).isEqualTo("HELLO BACK");
+        // A 6 MiB BUFFERED body is one gRPC message: it passes only with GrpcSettings' message size limit.
+        ExchangeResult buffered = FakeEnvoy.forChannel(channel).run(Exchange.builder()
+            .bodyMode(BodySendMode.BUFFERED).bufferLimit(8 * 1024 * 1024)
+            .requestHeaders(Headers.of(":method", "POST", ":path", "/"))
+            .requestBody(BodySource.random(6 * 1024 * 1024, 11))
+            .responseHeaders(Headers.of(":status", "200"))
+            .responseBody(BodySource.of("ok"))
+            .build());
+        assertThat(buffered.upstream().body().matches(BodySource.random(6 * 1024 * 1024, 11)))
+            .as("%s", buffered).isTrue();
         assertThat(metrics.registry().scrape()).contains("extproc_exchanges_active 0.0");
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
