@@ -34,8 +34,8 @@ final class DemoCommand implements Callable<Integer> {
           + "minutes) and print where its report is (default: on; --no-bench skips it).")
   boolean bench;
 
-  @Option(names = "--request-timeout", defaultValue = "PT60S", paramLabel = "DURATION",
-      description = "Timeout of each request, ISO-8601 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--request-timeout", defaultValue = "60s", paramLabel = "DURATION", converter = Sizes.Durations.class,
+      description = "Timeout of each request, e.g. 60s (default: ${DEFAULT-VALUE}).")
   Duration requestTimeout;
 
   private final PrintStream out;

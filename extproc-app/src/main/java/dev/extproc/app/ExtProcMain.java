@@ -24,12 +24,25 @@ public final class ExtProcMain implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    dev.extproc.server.JulBridge.install(); // grpc-java's JDK logging goes through SLF4J in every command
     System.exit(newCommandLine().execute(args));
   }
 
   /** Returns the command line with every subcommand, for {@link #main} and for tests. */
   public static CommandLine newCommandLine() {
-    return new CommandLine(new ExtProcMain()).setCaseInsensitiveEnumValuesAllowed(true);
+    return new CommandLine(new ExtProcMain()).setCaseInsensitiveEnumValuesAllowed(true)
+        .setParameterExceptionHandler(ExtProcMain::usageError);
+  }
+
+  /** A usage error in one line plus a hint, not the whole usage; exit code 2. */
+  private static int usageError(CommandLine.ParameterException e, String[] args) {
+    CommandLine command = e.getCommandLine();
+    java.io.PrintWriter err = command.getErr();
+    err.println(command.getCommandName().equals("extproc") ? "extproc: " + e.getMessage()
+        : "extproc " + command.getCommandName() + ": " + e.getMessage());
+    err.println("Try '" + command.getCommandSpec().qualifiedName() + " --help' for the options.");
+    err.flush();
+    return 2;
   }
 
   @Override

@@ -7,10 +7,10 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Parses sizes ({@code 65536}, {@code 64KiB}, {@code 64k}, {@code 1MiB}) and durations ({@code 10s}, {@code 500ms}). */
+/** Parses sizes ({@code 65536}, {@code 64KiB}, {@code 64k}, {@code 1MiB}) and durations ({@code 10s}, {@code 500ms}, {@code 250us}, {@code 1m}, {@code 1h}; a bare number is seconds). */
 final class Sizes {
   private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([kmg]?)(i?b)?");
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)?");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(us|ms|s|m|h)?");
 
   private Sizes() {}
 
@@ -32,11 +32,12 @@ final class Sizes {
   static Duration parseDuration(String text) {
     Matcher m = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
-      throw new IllegalArgumentException("duration: " + text + " (expected: e.g. 500ms, 10s, 1m)");
+      throw new IllegalArgumentException("duration: " + text + " (expected: e.g. 250us, 500ms, 10s, 1m)");
     }
     long value = Long.parseLong(m.group(1));
     String unit = m.group(2) == null ? "s" : m.group(2);
     switch (unit) {
+      case "us": return Duration.ofNanos(value * 1000);
       case "ms": return Duration.ofMillis(value);
       case "m": return Duration.ofMinutes(value);
       case "h": return Duration.ofHours(value);

@@ -1,0 +1,28 @@
+package dev.extproc.server;
+
+import dev.extproc.ExtProcConfig;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+
+/**
+ * The gRPC transport settings the engine relies on behind Envoy. Apply them to any grpc-java Netty
+ * server that hosts an {@code ExtProcService} (the embedding guides in {@code docs/operations.md}
+ * do).
+ */
+public final class GrpcSettings {
+  /**
+   * The HTTP/2 flow-control window per stream and connection. Fixed on purpose: setting it turns
+   * off grpc-netty's BDP auto-tuning, which would otherwise grow windows to whatever Envoy can
+   * push, moving the backlog into this JVM. With a fixed window the bytes in flight per stream
+   * are bounded by the window, not by the body.
+   */
+  public static final int FLOW_CONTROL_WINDOW_BYTES = 1024 * 1024;
+
+  private GrpcSettings() {}
+
+  /** Sets the fixed flow-control window and the max inbound message size {@code config} needs. */
+  public static NettyServerBuilder apply(NettyServerBuilder builder, ExtProcConfig config) {
+    return builder
+        .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
+        .maxInboundMessageSize(config.maxInboundMessageBytes());
+  }
+}
