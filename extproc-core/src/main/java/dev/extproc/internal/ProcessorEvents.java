@@ -65,21 +65,21 @@ final class ProcessorEvents {
       if (stage == null) {
         throw new NullPointerException(Answers.method(part, end) + " returned null (expected: a stage, e.g. Processing.done())");
       }
+      stage.whenComplete((ignored, error) -> exec.execute(() -> {
+        telemetry.processorEvent(d.direction, part, end, started);
+        if (!ending.isOpen()) {
+          return;
+        }
+        if (error != null) {
+          failure.failed(d, Answers.method(part, end), error);
+        } else {
+          then.run();
+        }
+      }));
     } catch (Throwable t) {
+      // The processor threw, returned null, or returned a stage that threw when observed.
       telemetry.processorEvent(d.direction, part, end, started);
       failure.failed(d, Answers.method(part, end), t);
-      return;
     }
-    stage.whenComplete((ignored, error) -> exec.execute(() -> {
-      telemetry.processorEvent(d.direction, part, end, started);
-      if (!ending.isOpen()) {
-        return;
-      }
-      if (error != null) {
-        failure.failed(d, Answers.method(part, end), error);
-      } else {
-        then.run();
-      }
-    }));
   }
 }
