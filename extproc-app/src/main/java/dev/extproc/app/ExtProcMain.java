@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       UpCommand.class,
       BenchCommand.class,
       MediaCommand.class,
+      FuzzCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ExtProcMain implements Runnable {
