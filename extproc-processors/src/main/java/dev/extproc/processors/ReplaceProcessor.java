@@ -73,9 +73,16 @@ final class ReplaceProcessor implements ExchangeProcessor {
    * ReplaceProcessorFactory}, "STREAMED").
    */
   private void planStreamed(Replacement r, long announced) {
-    if (r.size <= owner.maxReplyBytes()) {
-      return; // the remainder always fits in the reply to the last message
+    if (r.size > owner.maxReplyBytes()) {
+      refuseUnlessTheInputCarriesIt(r, announced);
     }
+    if (announced > 0) {
+      // Spread in proportion: all of it is out with the last input byte, even when trailers end the body.
+      r.announcedInput = announced;
+    }
+  }
+
+  private void refuseUnlessTheInputCarriesIt(Replacement r, long announced) {
     if (announced < 0) {
       throw new ReplacementTooLargeException(
           "replace: the " + r.direction.label() + " replacement " + r.file + " (" + r.size
@@ -92,7 +99,6 @@ final class ReplaceProcessor implements ExchangeProcessor {
               + announced + "), so STREAMED cannot spread it over the incoming body"
               + " (expected: a replacement <= maxReplyBytes, a larger body, or FULL_DUPLEX_STREAMED)");
     }
-    r.announcedInput = announced;
   }
 
   @Override
@@ -173,11 +179,11 @@ final class ReplaceProcessor implements ExchangeProcessor {
   }
 
   /**
-   * Returns how much of a STREAMED replacement the reply to one chunk carries. A replacement that
-   * fits one reply uses {@link #quota}; a larger one (accepted at header time only with a
-   * content-length) is spread in proportion to the announced input, so that by the last incoming
-   * byte all of it is out: each reply carries about size/content-length times its chunk, never more
-   * than one reply may hold.
+   * Returns how much of a STREAMED replacement the reply to one chunk carries. With a
+   * content-length the replacement is spread in proportion to the announced input, so that by the
+   * last incoming byte all of it is out (each reply carries about size/content-length times its
+   * chunk, never more than one reply may hold); without one (possible only for a replacement that
+   * fits one reply) {@link #quota} applies and the remainder goes with the last reply.
    */
   private long streamedQuota(Replacement r, ByteString chunk) {
     if (r.announcedInput < 0) {
@@ -326,10 +332,7 @@ final class ReplaceProcessor implements ExchangeProcessor {
     volatile boolean headersEndOfStream;
     volatile long size;
     volatile long position;
-    /**
-     * The incoming body's content-length when a STREAMED replacement larger than one reply is
-     * spread over it in proportion, else -1.
-     */
+    /** The incoming body's content-length when a STREAMED replacement is spread over it in proportion, else -1. */
     volatile long announcedInput = -1;
     /** Incoming body bytes seen so far (dropped); paces {@link DuplexReplace#PACED} and STREAMED. */
     volatile long inputBytes;

@@ -137,4 +137,29 @@ class ReplaceStreamedLimitsFakeEnvoyTest {
     assertThat(replace.errors()).isZero();
     await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
   }
+
+  /**
+   * Trailers end the request: the reply to the last body message goes before the end is known, so
+   * nothing can follow it. With a content-length the replacement (here 2.5 times the input, within
+   * one reply) is spread in proportion and out with the last body byte.
+   */
+  @Test
+  void trailersEndTheBody_replacementLongerThanTheInput_outWithTheLastBodyByte() throws Exception {
+    Path replacement = TestMedia.ensure(tmp.resolve("small.bin"), 250_000, 4).path();
+    ReplaceProcessorFactory replace = ReplaceProcessorFactory.builder(io).requestBody(replacement).maxReplyBytes(MAX_REPLY).build();
+    ExchangeResult result;
+    try (FakeEnvoy envoy = envoy(replace)) {
+      result =
+          envoy.run(
+              streamed(BodySource.random(100_000, 1))
+                  .chunkSize(100_000)
+                  .trailerMode(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode.SEND)
+                  .requestTrailers(dev.extproc.testing.Headers.of("x-checksum", "1"))
+                  .build());
+    }
+
+    assertThat(result.status()).as(result.summary()).isEqualTo(200);
+    assertThat(result.upstream().body().matches(BodySource.ofFile(replacement))).as(result.summary()).isTrue();
+    assertThat(replace.errors()).isZero();
+  }
 }
