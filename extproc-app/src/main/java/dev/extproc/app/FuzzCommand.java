@@ -47,15 +47,19 @@ final class FuzzCommand implements Callable<Integer> {
   public Integer call() throws IOException, InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    long s = seed != null ? seed : new SecureRandom().nextLong();
-    ProtocolFuzzer fuzzer;
-    try {
-      fuzzer = new ProtocolFuzzer(s, streams, concurrency, nettyShare, kinds == null ? ProtocolFuzzer.ALL_KINDS : EnumSet.copyOf(kinds));
-    } catch (IllegalArgumentException e) {
-      err.println("extproc " + e.getMessage());
+    String invalid =
+        streams < 1 ? "--streams: " + streams + " (expected: >= 1)"
+            : concurrency < 1 ? "--concurrency: " + concurrency + " (expected: >= 1)"
+            : !(nettyShare >= 0 && nettyShare <= 1) ? "--netty-share: " + nettyShare + " (expected: 0 to 1)"
+            : null;
+    if (invalid != null) {
+      err.println("extproc fuzz: " + invalid);
       err.flush();
       return 2;
     }
+    long s = seed != null ? seed : new SecureRandom().nextLong();
+    ProtocolFuzzer fuzzer =
+        new ProtocolFuzzer(s, streams, concurrency, nettyShare, kinds == null ? ProtocolFuzzer.ALL_KINDS : EnumSet.copyOf(kinds));
     out.println("extproc fuzz: seed " + s + ", " + streams + " streams");
     out.flush();
     FuzzReport report = fuzzer.run();
