@@ -88,9 +88,15 @@ class ReplaceProcessorTest {
     assertThat(up.responded()).isFalse();
     assertThat(up.body()).isEqualTo(requestReplacement);
     assertThat(down.body()).isEqualTo(responseReplacement);
-    if (mode == BodyMode.STREAMED || (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.EAGER)) {
+    if (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.EAGER) {
       // Each chunk's reply carries at most max(chunk, 64 KiB) of the replacement.
       assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo(KIB64));
+    }
+    if (mode == BodyMode.STREAMED && inputSize > 0) {
+      // With a content-length the replacement is spread in proportion: a chunk's reply carries its share.
+      int share = (int) Math.ceil((double) replacementSize * Math.min(chunk, inputSize) / inputSize) + 1;
+      assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo(share));
+      assertThat(up.tail().size()).as("nothing left for the end").isZero();
     }
     if (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.PACED) {
       // Before the end, the output never runs ahead of the input by more than the budget.

@@ -12,7 +12,9 @@ import dev.extproc.testing.BodySource;
 import dev.extproc.testing.Exchange;
 import dev.extproc.testing.ExchangeResult;
 import dev.extproc.testing.FakeEnvoy;
+import dev.extproc.testing.Headers;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -153,8 +155,8 @@ class ReplaceStreamedLimitsFakeEnvoyTest {
           envoy.run(
               streamed(BodySource.random(100_000, 1))
                   .chunkSize(100_000)
-                  .trailerMode(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode.SEND)
-                  .requestTrailers(dev.extproc.testing.Headers.of("x-checksum", "1"))
+                  .trailerMode(HeaderSendMode.SEND)
+                  .requestTrailers(Headers.of("x-checksum", "1"))
                   .build());
     }
 
