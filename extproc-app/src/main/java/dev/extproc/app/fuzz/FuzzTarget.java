@@ -96,17 +96,22 @@ public final class FuzzTarget implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException, InterruptedException {
+  public void close() throws IOException {
     inProcess.shutdownNow();
     netty.shutdownNow();
     inProcessServer.shutdownNow();
     nettyServer.shutdownNow();
     scheduler.shutdownNow();
-    inProcess.awaitTermination(10, TimeUnit.SECONDS);
-    netty.awaitTermination(10, TimeUnit.SECONDS);
-    inProcessServer.awaitTermination(10, TimeUnit.SECONDS);
-    nettyServer.awaitTermination(10, TimeUnit.SECONDS);
-    scheduler.awaitTermination(10, TimeUnit.SECONDS);
-    Files.deleteIfExists(resource);
+    try {
+      inProcess.awaitTermination(10, TimeUnit.SECONDS);
+      netty.awaitTermination(10, TimeUnit.SECONDS);
+      inProcessServer.awaitTermination(10, TimeUnit.SECONDS);
+      nettyServer.awaitTermination(10, TimeUnit.SECONDS);
+      scheduler.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      Files.deleteIfExists(resource);
+    }
   }
 }

@@ -85,19 +85,4 @@ class KnownEngineDefectsTest {
     assertNothingLeft();
     assertThat(target.stats().protocolErrors()).isEqualTo(protocolErrors + 1);
   }
-
-  /** A body message one byte over the inbound limit, over a real HTTP/2 transport. */
-  @Test
-  void oversizeMessageOverNetty_resourceExhausted_nothingLeft() throws Exception {
-    List<byte[]> frames =
-        List.of(
-            FuzzCases.first(BodySendMode.STREAMED, BodySendMode.STREAMED).toByteArray(),
-            FuzzCases.body(true, ByteString.copyFrom(new byte[target.maxInboundMessageBytes() + 1]), false).toByteArray());
-
-    RawProcessCall.Result result = send(target.netty(), frames);
-
-    assertThat(result.status()).isNotNull();
-    assertThat(result.status().getCode()).as("%s", result.status()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-    assertNothingLeft();
-  }
 }
