@@ -92,7 +92,7 @@ class ServerFaultsE2eTest {
 
   private FaultClient.Upload uploadPausedMidBody(String path) throws IOException, InterruptedException {
     long messagesBefore = stats().get("messages_received");
-    FaultClient.Upload upload = FaultClient.start(uri(path), 8L * MIB, MIB);
+    FaultClient.Upload upload = FaultClient.start(uri(path), 4L * MIB, MIB);
     upload.awaitPaused();
     awaitStreams(1, messagesBefore);
     return upload;
