@@ -88,6 +88,8 @@ final class RawProcessCall {
         },
         new Metadata());
     call.request(1);
+    // At most a dozen small frames (one of about 1 MiB for OVERSIZE): sent without waiting for
+    // isReady, gRPC buffers them; replies are requested one at a time as they arrive.
     for (byte[] frame : fuzzCase.frames()) {
       call.sendMessage(frame);
     }
