@@ -121,7 +121,12 @@ class ServerFaultsE2eTest {
       assertThat(envoyAfter.streamsFailed()).isGreaterThan(envoyBefore.streamsFailed());
     }
     assertThat(seen.elapsed()).as("time to the answer after the kill: %s", seen).isLessThan(Duration.ofSeconds(5));
+    long restart = System.nanoTime();
     stack.startExtProcServer();
+    FaultClient.Seen next = FaultClient.post(uri(path), 100_000);
+    System.out.println("FAULT sigkill " + path + ": server serving again " + (System.nanoTime() - restart) / 1_000_000
+        + " ms after the restart began (start, health, first request): " + next);
+    assertThat(next.completeWith(200)).as("%s", next).isTrue();
   }
 
   @ParameterizedTest(name = "{0}")
