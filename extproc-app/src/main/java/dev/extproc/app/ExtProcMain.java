@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       MediaCommand.class,
       LlmStubCommand.class,
+      FuzzCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ExtProcMain implements Runnable {

@@ -59,7 +59,46 @@ final class ReplaceProcessor implements ExchangeProcessor {
           "body mode BUFFERED_PARTIAL is not supported (the unprocessed remainder would pass through)"));
     }
     r.headersEndOfStream = endOfStream;
-    return guard(ctx, r, r.open());
+    if (endOfStream || mode != BodyMode.STREAMED) {
+      return guard(ctx, r, r.open());
+    }
+    long announced = headers.contentLength();
+    return guard(ctx, r, r.open().thenRun(() -> planStreamed(r, announced)));
+  }
+
+  /**
+   * Decides at header time, before anything of the body is forwarded (and before the upstream has
+   * even seen the request), whether a STREAMED replacement can be sent whole; throws otherwise, so
+   * that the client gets a clear 500 instead of a response cut short later (see {@link
+   * ReplaceProcessorFactory}, "STREAMED").
+   */
+  private void planStreamed(Replacement r, long announced) {
+    if (r.size > owner.maxReplyBytes()) {
+      refuseUnlessTheInputCarriesIt(r, announced);
+    }
+    if (announced > 0) {
+      // Spread in proportion: all of it is out with the last input byte, even when trailers end the body.
+      r.announcedInput = announced;
+    }
+  }
+
+  private void refuseUnlessTheInputCarriesIt(Replacement r, long announced) {
+    if (announced < 0) {
+      throw new ReplacementTooLargeException(
+          "replace: the " + r.direction.label() + " replacement " + r.file + " (" + r.size
+              + " bytes) is larger than one reply (maxReplyBytes " + owner.maxReplyBytes()
+              + ") and the " + r.direction.label() + " has no content-length, so STREAMED cannot spread it"
+              + " over the incoming body (expected: a content-length, a replacement <= maxReplyBytes,"
+              + " or FULL_DUPLEX_STREAMED)");
+    }
+    if (r.size > announced * ReplaceProcessorFactory.MAX_STREAMED_EXPANSION) {
+      throw new ReplacementTooLargeException(
+          "replace: the " + r.direction.label() + " replacement " + r.file + " (" + r.size
+              + " bytes) is larger than one reply (maxReplyBytes " + owner.maxReplyBytes() + ") and more than "
+              + ReplaceProcessorFactory.MAX_STREAMED_EXPANSION + " times the incoming body (content-length "
+              + announced + "), so STREAMED cannot spread it over the incoming body"
+              + " (expected: a replacement <= maxReplyBytes, a larger body, or FULL_DUPLEX_STREAMED)");
+    }
   }
 
   @Override
@@ -74,7 +113,8 @@ final class ReplaceProcessor implements ExchangeProcessor {
     BodyMode mode = ctx.bodyMode();
     switch (mode) {
       case STREAMED:
-        return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, quota(chunk))));
+        r.inputBytes += chunk.size();
+        return guard(ctx, r, r.open().thenCompose(v -> copy(ctx, r, streamedQuota(r, chunk))));
       case FULL_DUPLEX_STREAMED:
         switch (owner.duplexReplace()) {
           case EAGER:
@@ -136,6 +176,23 @@ final class ReplaceProcessor implements ExchangeProcessor {
    */
   private long quota(ByteString chunk) {
     return Math.max(owner.chunkBytes(), chunk.size() + chunk.size() / 4L);
+  }
+
+  /**
+   * Returns how much of a STREAMED replacement the reply to one chunk carries. With a
+   * content-length the replacement is spread in proportion to the announced input, so that by the
+   * last incoming byte all of it is out (each reply carries about size/content-length times its
+   * chunk, never more than one reply may hold); without one (possible only for a replacement that
+   * fits one reply) {@link #quota} applies and the remainder goes with the last reply.
+   */
+  private long streamedQuota(Replacement r, ByteString chunk) {
+    if (r.announcedInput < 0) {
+      return quota(chunk);
+    }
+    long seen = Math.min(r.inputBytes, r.announcedInput);
+    long target =
+        r.announcedInput == 0 ? r.size : (long) Math.ceil((double) r.size * seen / r.announcedInput);
+    return Math.min(owner.maxReplyBytes(), Math.max(0, target - r.position));
   }
 
   private void checkFitsOneReply(Replacement r, long bytes, String where) {
@@ -275,7 +332,9 @@ final class ReplaceProcessor implements ExchangeProcessor {
     volatile boolean headersEndOfStream;
     volatile long size;
     volatile long position;
-    /** Incoming body bytes seen so far (dropped); paces {@link DuplexReplace#PACED}. */
+    /** The incoming body's content-length when a STREAMED replacement is spread over it in proportion, else -1. */
+    volatile long announcedInput = -1;
+    /** Incoming body bytes seen so far (dropped); paces {@link DuplexReplace#PACED} and STREAMED. */
     volatile long inputBytes;
     private FileChannel channel;
     private CompletableFuture<Void> opened;

@@ -25,9 +25,14 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li><b>STREAMED</b>: each incoming chunk is dropped and its reply carries the next slice of
  *       the replacement, {@code max(chunkBytes, 1.25 x chunk length)} bytes, so a replacement up
- *       to 1.25 times the input is out before the end; the remainder goes with the reply to the last message (it must
- *       fit in {@code maxReplyBytes}, else the exchange fails with a clear error). A shorter
- *       replacement, once out, leaves the remaining chunks cleared. Unlike the seed, nothing is
+ *       to 1.25 times the input is out before the end; the remainder goes with the reply to the last
+ *       message. A shorter replacement, once out, leaves the remaining chunks cleared. A
+ *       replacement larger than {@code maxReplyBytes} cannot count on the last reply: it is accepted
+ *       only when the headers carry a {@code content-length} and the replacement is at most {@link
+ *       #MAX_STREAMED_EXPANSION} times that length, and is then spread over the replies in
+ *       proportion to the input (each reply about size/content-length times its chunk). Otherwise
+ *       the exchange is refused <em>at header time</em> with a 500, before the upstream sees the
+ *       request, so a response can never start and then be cut short. Unlike the seed, nothing is
  *       truncated.
  *   <li><b>FULL_DUPLEX_STREAMED</b>: {@link DuplexReplace#AFTER_END} drops the incoming body and
  *       streams the replacement when it ended; {@link DuplexReplace#EAGER} starts streaming with
@@ -48,6 +53,14 @@ import java.util.function.LongSupplier;
  * nothing of the replacement was forwarded yet, else a failed stream. Logged once per exchange.
  */
 public final class ReplaceProcessorFactory implements ProcessorFactory {
+  /**
+   * In STREAMED, the largest ratio of a replacement larger than one reply to the incoming body's
+   * {@code content-length}: 4. Each reply then carries at most 4 times its chunk, so it fits one
+   * reply as long as Envoy's chunks stay under a quarter of {@code maxReplyBytes} (8 MiB by default;
+   * Envoy's STREAMED chunks are bounded by its buffer limits, 1 MiB in our configuration).
+   */
+  public static final int MAX_STREAMED_EXPANSION = 4;
+
   /** The default {@link Builder#paceBudgetBytes(long)}: 1 MiB. */
   public static final long DEFAULT_PACE_BUDGET_BYTES = 1L << 20;
 

@@ -103,9 +103,15 @@ class ReplaceProcessorTest {
     assertThat(up.responded()).isFalse();
     assertThat(up.body()).isEqualTo(requestReplacement);
     assertThat(down.body()).isEqualTo(responseReplacement);
-    if (mode == BodyMode.STREAMED || (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.EAGER)) {
+    if (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.EAGER) {
       // Each chunk's reply carries at most max(chunk, 64 KiB) of the replacement.
       assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo(KIB64));
+    }
+    if (mode == BodyMode.STREAMED && inputSize > 0) {
+      // With a content-length the replacement is spread in proportion: a chunk's reply carries its share.
+      int share = (int) Math.ceil((double) replacementSize * Math.min(chunk, inputSize) / inputSize) + 1;
+      assertThat(up.replies()).allSatisfy(reply -> assertThat(reply.size()).isLessThanOrEqualTo(share));
+      assertThat(up.tail().size()).as("nothing left for the end").isZero();
     }
     if (mode == BodyMode.FULL_DUPLEX_STREAMED && strategy == DuplexReplace.PACED) {
       // Before the end, the output never runs ahead of the input by more than the budget.
@@ -238,56 +244,26 @@ class ReplaceProcessorTest {
   }
 
   @Test
-  void streamed_remainderLargerThanOneReply_failsClearly() throws Exception {
+  void streamed_replacementLargerThanOneReply_withoutContentLength_isRefusedAtHeaderTime() throws Exception {
+    // Issue #9 item 5: the remainder used to fail at the end, after part of the replacement had
+    // been forwarded (a started response then cut short); now the refusal comes before any body.
     ReplaceProcessorFactory replace =
         ReplaceProcessorFactory.builder(io)
             .requestBody(file("r.bin", Bodies.body(500_000, 23)))
             .maxReplyBytes(KIB64 * 2)
             .build();
-    // The engine reports the failure in the gRPC status; the stage's cause is seen where the engine sees it.
-    AtomicReference<Throwable> endFailure = new AtomicReference<>();
-    ProcessorFactory observed = info -> {
-      ExchangeHandler handler = replace.newProcessor(info);
-      DirectionProcessor request = new ForwardingDirectionProcessor(handler.request()) {
-        @Override
-        public CompletionStage<Void> onEnd(DirectionContext ctx) {
-          return super.onEnd(ctx).whenComplete((ignored, error) -> endFailure.set(error));
-        }
-      };
-      DirectionProcessor response = handler.response();
-      return new ExchangeHandler() {
-        @Override
-        public DirectionProcessor request() {
-          return request;
-        }
+    EngineExchange exchange = new EngineExchange(replace, scheduler, BodyMode.STREAMED, BodyMode.NONE);
+    EngineExchange.Result up =
+        exchange.direction(Direction.REQUEST, HttpHeaders.empty(), List.of(Bodies.body(10, 1)));
 
-        @Override
-        public DirectionProcessor response() {
-          return response;
-        }
-
-        @Override
-        public void onClose(ExchangeOutcome outcome) {
-          handler.onClose(outcome);
-        }
-      };
-    };
-    EngineExchange exchange = new EngineExchange(observed, scheduler, BodyMode.STREAMED, BodyMode.NONE);
-    EmbeddedStream stream = exchange.stream();
-    stream.send(requestHeaders(modes(BodySendMode.STREAMED, BodySendMode.NONE), false));
-    stream.awaitReply();
-    stream.send(requestBody(Bodies.body(10, 1), false));
-    stream.awaitReply();
-
-    stream.send(requestBody(ByteString.EMPTY, true)); // onEnd: the rest does not fit one reply
-
-    Status status = stream.awaitClose();
-    assertThat(status.getCode()).isEqualTo(Status.Code.INTERNAL);
-    assertThat(status.getDescription()).contains("processor failed in onEnd");
-    assertThat(endFailure.get())
-        .hasRootCauseInstanceOf(ReplaceProcessor.ReplacementTooLargeException.class)
-        .rootCause()
-        .hasMessageContaining("maxReplyBytes 131072");
+    assertThat(up.responded()).isTrue();
+    assertThat(exchange.responses)
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getStatus().getCodeValue()).isEqualTo(500);
+              assertThat(r.getBody().toStringUtf8()).contains("ReplacementTooLargeException");
+            });
     exchange.close();
     await().atMost(Duration.ofSeconds(5)).until(() -> replace.openFiles() == 0);
     assertThat(replace.errors()).isEqualTo(1);

@@ -55,9 +55,10 @@ class EnvoyConfigTemplateTest {
 
     Map<String, Map<String, Object>> modes = routeModes(listener(config, "ext_proc"));
 
-    assertThat(modes).containsOnlyKeys("/streamed", "/full-duplex-streamed", "/buffered", "/buffered-partial",
-        "/headers-only");
+    assertThat(modes).containsOnlyKeys("/streamed", "/fail-open-streamed", "/full-duplex-streamed", "/buffered",
+        "/buffered-partial", "/headers-only");
     assertMode(modes.get("/streamed"), "STREAMED", "SEND");
+    assertMode(modes.get("/fail-open-streamed"), "STREAMED", "SEND");
     assertMode(modes.get("/full-duplex-streamed"), "FULL_DUPLEX_STREAMED", "SEND");
     assertMode(modes.get("/buffered"), "BUFFERED", "SEND");
     assertMode(modes.get("/buffered-partial"), "BUFFERED_PARTIAL", "SEND");
