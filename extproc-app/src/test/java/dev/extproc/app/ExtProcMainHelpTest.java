@@ -33,7 +33,7 @@ class ExtProcMainHelpTest {
   void help_listsEverySubcommandWithAWholeSummary() {
     Map<String, String> summaries = commandSummaries();
 
-    assertThat(summaries).containsOnlyKeys("server", "echo", "demo", "up", "bench", "media", "help");
+    assertThat(summaries).containsOnlyKeys("server", "echo", "demo", "up", "bench", "media", "llm-stub", "fuzz", "help");
     assertThat(summaries).allSatisfy((name, summary) ->
         assertThat(summary).as("summary of %s", name).endsWith("."));
     assertThat(summaries.get("echo")).endsWith("GET /healthz answers ok.");
