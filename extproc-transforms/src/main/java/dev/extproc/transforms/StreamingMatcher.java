@@ -1,0 +1,165 @@
+package dev.extproc.transforms;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Finds and replaces the matches of a set of {@link MatchRule}s in a body that arrives in chunks
+ * of any size, as if it had the whole body: a match split across any chunk boundary is found.
+ *
+ * <p>How: the rules are one regular expression ({@code java.util.regex}, one alternative per rule,
+ * leftmost match wins, the first rule at a tie) run over the held bytes plus the new chunk. A
+ * match that starts at {@code s} is decided once the bytes up to {@code s + L} have arrived ({@code
+ * L} = the longest rule's maximum length): no longer match can start there, and none further
+ * left. Everything before the last {@code L} bytes is therefore decided and emitted; at most
+ * {@code L} bytes (plus one byte of look-behind for {@code \b}) are held between chunks.
+ *
+ * <p>Memory: a carry of {@code L + 1} bytes, plus one working copy of carry + chunk during {@link
+ * #apply}. Bytes are matched one per character (ISO-8859-1 view), so rules match bytes; a UTF-8
+ * multi-byte character is never split because ASCII rules never match part of one (see {@link
+ * RegexBound} for the allowed constructs).
+ *
+ * <p>Not thread-safe; one instance per body.
+ */
+public final class StreamingMatcher implements BodyTransform {
+  private final List<MatchRule> rules;
+  private final Pattern pattern;
+  private final int maxLength;
+  private final CarryBuffer carry;
+  private final long[] counts;
+  private int lookBehind = -1;
+  private boolean finished;
+
+  public StreamingMatcher(List<MatchRule> rules) {
+    requireNonNull(rules, "rules");
+    if (rules.isEmpty()) {
+      throw new IllegalArgumentException("rules: empty (expected: at least one rule)");
+    }
+    this.rules = List.copyOf(rules);
+    StringBuilder combined = new StringBuilder();
+    int max = 0;
+    for (int i = 0; i < this.rules.size(); i++) {
+      MatchRule rule = this.rules.get(i);
+      combined.append(i == 0 ? "" : "|").append("(?<r").append(i).append('>').append(rule.regex()).append(')');
+      max = Math.max(max, rule.maxLength());
+    }
+    this.pattern = Pattern.compile(combined.toString());
+    this.maxLength = max;
+    this.carry = new CarryBuffer(max);
+    this.counts = new long[this.rules.size()];
+  }
+
+  /** Returns the most bytes held between chunks (the longest rule's maximum match length). */
+  public int maxHeldBytes() {
+    return maxLength;
+  }
+
+  /** Returns the bytes held right now. */
+  public int heldBytes() {
+    return carry.size();
+  }
+
+  @Override
+  public ByteString apply(ByteString chunk) {
+    return scan(chunk, false);
+  }
+
+  @Override
+  public ByteString finish() {
+    return scan(ByteString.EMPTY, true);
+  }
+
+  /** Returns the number of matches replaced so far, by rule name, in rule order. */
+  public Map<String, Long> counts() {
+    Map<String, Long> byName = new LinkedHashMap<>();
+    for (int i = 0; i < rules.size(); i++) {
+      byName.merge(rules.get(i).name(), counts[i], Long::sum);
+    }
+    return byName;
+  }
+
+  /** Returns the total number of matches replaced so far. */
+  public long total() {
+    long sum = 0;
+    for (long count : counts) {
+      sum += count;
+    }
+    return sum;
+  }
+
+  private ByteString scan(ByteString chunk, boolean last) {
+    if (finished) {
+      throw new IllegalStateException("the matcher has finished");
+    }
+    finished = last;
+    int behind = lookBehind >= 0 ? 1 : 0;
+    int n = behind + carry.size() + chunk.size();
+    byte[] work = new byte[n];
+    if (behind == 1) {
+      work[0] = (byte) lookBehind;
+    }
+    carry.copyTo(work, behind);
+    chunk.copyTo(work, behind + carry.size());
+    carry.skip(carry.size());
+
+    Matcher m = pattern.matcher(new Latin1View(work, 0, n));
+    m.useTransparentBounds(true);
+    m.useAnchoringBounds(false);
+    ByteString.Output out = ByteString.newOutput(n);
+    int p = behind;
+    while (p < n) {
+      m.region(p, n);
+      if (!m.find()) {
+        break;
+      }
+      int s = m.start();
+      int e = m.end();
+      if (!last && m.hitEnd() && s + maxLength >= n) {
+        break; // more bytes could change this match or find an earlier one
+      }
+      out.write(work, p, s - p);
+      if (e == s) {
+        out.write(work, s, 1);
+        p = s + 1;
+        continue;
+      }
+      int rule = ruleOf(m);
+      byte[] replacement = rules.get(rule).replacer().replace(work, s, e);
+      if (replacement == null) {
+        out.write(work, s, e - s);
+      } else {
+        out.write(replacement, 0, replacement.length);
+        counts[rule]++;
+      }
+      p = e;
+    }
+    int keepFrom = last ? n : Math.max(p, n - maxLength);
+    out.write(work, p, keepFrom - p);
+    carry.append(work, keepFrom, n - keepFrom);
+    if (keepFrom > 0) {
+      lookBehind = work[keepFrom - 1] & 0xff;
+    }
+    return out.toByteString();
+  }
+
+  private int ruleOf(Matcher m) {
+    for (int i = 0; i < rules.size(); i++) {
+      if (m.start("r" + i) >= 0) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("no rule group matched");
+  }
+
+  /** Returns the rules, in order. */
+  public List<MatchRule> rules() {
+    return new ArrayList<>(rules);
+  }
+}
