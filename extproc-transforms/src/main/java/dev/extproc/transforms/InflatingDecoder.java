@@ -49,7 +49,18 @@ public final class InflatingDecoder implements BodyTransform {
     while (at < input.length) {
       switch (state) {
         case HEADER:
-          at = header(input, at);
+          int taken = header(input, at);
+          if (state == State.BODY) {
+            // The header buffer's bytes past the header (some may be from earlier chunks) come first.
+            byte[] rest = header.takeAll().toByteArray();
+            byte[] joined = new byte[rest.length + input.length - taken];
+            System.arraycopy(rest, 0, joined, 0, rest.length);
+            System.arraycopy(input, taken, joined, rest.length, input.length - taken);
+            input = joined;
+            at = 0;
+          } else {
+            at = taken;
+          }
           break;
         case BODY:
           at = inflate(input, at, out);
@@ -97,14 +108,12 @@ public final class InflatingDecoder implements BodyTransform {
     if (length < 0) {
       return at + take;
     }
-    // Bytes past the header go back to the caller's input: account for them.
-    int excess = header.size() - length;
-    header.skip(header.size());
+    header.skip(length);
     memberEnded = false;
     state = State.BODY;
     crc.reset();
     memberDecoded = 0;
-    return at + take - excess;
+    return at + take;
   }
 
   /** Returns the gzip header's length once complete, -1 when more bytes are needed. */

@@ -17,9 +17,9 @@ import java.util.List;
  * field is masked or dropped, so everything else (whitespace, number spelling, escapes, key
  * order) stays byte for byte.
  *
- * <p>Holding back: in an object, the bytes after a member's value (the comma, whitespace) are held
- * until the next token shows whether the next member is dropped; so are the bytes between a masked
- * name and its value. Memory: those bytes (at most {@code maxHeldBytes}, else 400), the token being
+ * <p>Holding back: inside an object or array, the bytes after a value (the comma, whitespace) are
+ * held until the next token shows whether the next member is dropped or the next element masked;
+ * so are the bytes between a masked name and its value. Memory: those bytes (at most {@code maxHeldBytes}, else 400), the token being
  * parsed (Jackson keeps one whole string or number; at most {@code maxTokenBytes}, else 400), and
  * one stack entry per nesting level (Jackson's limit: 1000).
  *
@@ -214,9 +214,7 @@ public final class JsonMaskTransform implements BodyTransform {
       levels.push(new Level(token == JsonToken.START_OBJECT, pointer));
       holdFrom = -1;
       writeUpTo(end);
-      if (token == JsonToken.START_OBJECT) {
-        holdFrom = end;
-      }
+      holdFrom = end;
       return;
     }
     if (token.isStructEnd()) {
@@ -231,10 +229,12 @@ public final class JsonMaskTransform implements BodyTransform {
     afterValue(end);
   }
 
-  /** A value of the innermost level ended at {@code end}: in an object, hold what follows it. */
+  /**
+   * A value of the innermost level ended at {@code end}: inside an object or array, hold what
+   * follows it until the next token says whether it is dropped or masked.
+   */
   private void afterValue(long end) {
-    Level level = levels.peek();
-    if (level != null && level.object) {
+    if (!levels.isEmpty()) {
       holdFrom = end;
     }
   }
