@@ -32,13 +32,14 @@ import picocli.CommandLine.Option;
  * setup); {@code replace,capture} captures the replacements, i.e. what Envoy receives.
  */
 final class ProcessorOptions {
-  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay");
+  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay", "redact", "json-mask", "limit");
 
   @Option(
       names = "--processor",
       split = ",",
       defaultValue = "passthrough",
-      description = "Processors to chain, in order (default: ${DEFAULT-VALUE}). Known: passthrough, capture, replace, delay.")
+      description = "Processors to chain, in order (default: ${DEFAULT-VALUE}). Known: passthrough, capture, replace, delay,"
+          + " redact, json-mask, limit.")
   List<String> processors;
 
   @Option(
@@ -75,6 +76,9 @@ final class ProcessorOptions {
           + " (default when delay is in the chain: 1ms, the seed's sleep).")
   String delay;
 
+  @picocli.CommandLine.Mixin
+  TransformOptions transforms = new TransformOptions();
+
   @Option(
       names = "--file-io-threads",
       defaultValue = "4",
@@ -100,6 +104,7 @@ final class ProcessorOptions {
     requireOnlyWith(used, "replace", "--replace-request-body", replaceRequestBody);
     requireOnlyWith(used, "replace", "--replace-response-body", replaceResponseBody);
     requireOnlyWith(used, "delay", "--delay", delay);
+    transforms.requireUsed(used);
     DuplexReplace strategy;
     try {
       strategy = DuplexReplace.parse(duplexReplace);
@@ -152,6 +157,11 @@ final class ProcessorOptions {
             break;
           case "delay":
             factories.add(delay());
+            break;
+          case "redact":
+          case "json-mask":
+          case "limit":
+            factories.add(transforms.factory(name));
             break;
           default:
             throw new IllegalStateException("unreachable: " + name);

@@ -83,7 +83,7 @@ class ProcessorOptionsTest {
   void unknownProcessor_isAClearError() {
     assertThatThrownBy(() -> setup("--processor", "capture,compress"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("--processor: compress (expected: a comma-separated list of passthrough, capture, replace, delay)");
+        .hasMessage("--processor: compress (expected: a comma-separated list of passthrough, capture, replace, delay, redact, json-mask, limit)");
   }
 
   @Test
