@@ -4,9 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
+import java.time.Instant;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,10 +19,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Composes processors, in order, into one {@link ExchangeProcessor}: the output of processor
- * {@code i} (what it {@link MessageContext#write writes}) is the input of processor {@code i + 1}
- * (its {@link ExchangeProcessor#onBody} calls), and the output of the last processor is the body
- * Envoy receives.
+ * Composes exchange handlers, in order, into one: per direction, a chain of the handlers' {@link
+ * DirectionProcessor}s where the output of processor {@code i} (what it {@link
+ * DirectionContext#write writes}) is the input of processor {@code i + 1} (its {@link
+ * DirectionProcessor#onBody} calls), and the output of the last processor is the body Envoy
+ * receives. The chain is also an {@link ExchangeProcessor}, so it can be driven through the first
+ * version of the API.
  *
  * <pre>{@code
  * ProcessorFactory factory = ProcessorChain.factory(List.of(captureFactory, replaceFactory));
@@ -52,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * (writing in {@code onEnd} after {@code onHeaders(endOfStream=true)}) receives that body as
  * {@code onBody} calls before its {@code onEnd}.
  *
+ * <p><b>Holding back.</b> A direction's chain {@linkplain DirectionProcessor#holdsBack() holds
+ * back} when any of its processors does. The first processor gets the engine's {@code last} flag;
+ * the later ones receive their input as it is written, with {@code last} false, and learn the end
+ * from {@code onEnd}, whose output the engine then always delivers.
+ *
  * <p><b>Immediate responses.</b> An immediate response from any processor ends the exchange: no
  * later processor receives the event being handled, and writes made after it are dropped.
  * {@link #onClose} reaches every processor exactly once, in chain order, whatever happened.
@@ -59,12 +69,15 @@ import org.slf4j.LoggerFactory;
 public final class ProcessorChain implements ExchangeProcessor {
   private static final Logger log = LoggerFactory.getLogger(ProcessorChain.class);
 
-  private final List<ExchangeProcessor> processors;
-  private final Map<Direction, Link[]> links = new EnumMap<>(Direction.class);
+  private final List<ExchangeHandler> handlers;
+  private final DirectionChain request;
+  private final DirectionChain response;
   private volatile boolean ended;
 
-  private ProcessorChain(List<ExchangeProcessor> processors) {
-    this.processors = processors;
+  private ProcessorChain(List<ExchangeHandler> handlers) {
+    this.handlers = handlers;
+    this.request = new DirectionChain(Direction.REQUEST);
+    this.response = new DirectionChain(Direction.RESPONSE);
   }
 
   /**
@@ -72,20 +85,20 @@ public final class ProcessorChain implements ExchangeProcessor {
    *
    * @throws IllegalArgumentException when {@code processors} is empty
    */
-  public static ProcessorChain of(List<? extends ExchangeProcessor> processors) {
+  public static ProcessorChain of(List<? extends ExchangeHandler> processors) {
     requireNonNull(processors, "processors");
     if (processors.isEmpty()) {
       throw new IllegalArgumentException("processors: [] (expected: at least one processor)");
     }
-    List<ExchangeProcessor> copy = new ArrayList<>(processors.size());
-    for (ExchangeProcessor processor : processors) {
+    List<ExchangeHandler> copy = new ArrayList<>(processors.size());
+    for (ExchangeHandler processor : processors) {
       copy.add(requireNonNull(processor, "processors element"));
     }
     return new ProcessorChain(List.copyOf(copy));
   }
 
   /**
-   * Returns a factory that makes, for each exchange, a chain of one processor from each of {@code
+   * Returns a factory that makes, for each exchange, a chain of one handler from each of {@code
    * factories}, in order. With a single factory, returns that factory itself.
    *
    * @throws IllegalArgumentException when {@code factories} is empty
@@ -100,56 +113,81 @@ public final class ProcessorChain implements ExchangeProcessor {
       return copy.get(0);
     }
     return exchange -> {
-      List<ExchangeProcessor> made = new ArrayList<>(copy.size());
+      List<ExchangeHandler> made = new ArrayList<>(copy.size());
       for (ProcessorFactory factory : copy) {
-        made.add(dev.extproc.internal.LegacyBridge.asProcessor(
-            requireNonNull(factory.newProcessor(exchange), "processor made by " + factory)));
+        made.add(requireNonNull(factory.newProcessor(exchange), "processor made by " + factory));
       }
       return new ProcessorChain(List.copyOf(made));
     };
   }
 
-  /** Returns the processors of this chain, first to last. */
-  public List<ExchangeProcessor> processors() {
-    return processors;
+  /** Returns the handlers of this chain, first to last. */
+  public List<ExchangeHandler> processors() {
+    return handlers;
+  }
+
+  @Override
+  public DirectionProcessor request() {
+    return request;
+  }
+
+  @Override
+  public DirectionProcessor response() {
+    return response;
+  }
+
+  @Override
+  public boolean holdsBack(Direction direction) {
+    return chain(direction).holdsBack();
   }
 
   @Override
   public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
-    Link[] chain = linksFor(ctx);
-    return eachInOrder(chain, i -> processors.get(i).onHeaders(chain[i], headers, endOfStream));
+    return chain(ctx.direction()).onHeaders(ctx, headers, endOfStream);
   }
 
   @Override
   public CompletionStage<Void> onBody(MessageContext ctx, ByteString chunk) {
-    Link[] chain = linksFor(ctx);
-    if (ended) {
-      return Processing.done();
-    }
-    return call(() -> processors.get(0).onBody(chain[0], chunk)).thenCompose(v -> drain(chain, 0));
+    return chain(ctx.direction()).onBody(ctx, chunk, false);
   }
 
   @Override
   public CompletionStage<Void> onEnd(MessageContext ctx) {
-    Link[] chain = linksFor(ctx);
-    return eachInOrder(chain, i -> processors.get(i).onEnd(chain[i]));
+    return chain(ctx.direction()).onEnd(ctx);
   }
 
   @Override
   public CompletionStage<Void> onTrailers(MessageContext ctx, HttpHeaders trailers) {
-    Link[] chain = linksFor(ctx);
-    return eachInOrder(chain, i -> processors.get(i).onTrailers(chain[i], trailers));
+    return chain(ctx.direction()).onTrailers(ctx, trailers);
   }
 
   @Override
   public void onClose(ExchangeOutcome outcome) {
-    for (ExchangeProcessor processor : processors) {
+    for (ExchangeHandler handler : handlers) {
       try {
-        processor.onClose(outcome);
+        handler.onClose(outcome);
       } catch (RuntimeException e) {
         // onClose must not throw; one misbehaving processor must not keep the others from cleaning up.
-        log.warn("processor={} onClose failed", processor.getClass().getName(), e);
+        log.warn("processor={} onClose failed", handler.getClass().getName(), e);
       }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ProcessorChain" + handlers;
+  }
+
+  private DirectionChain chain(Direction direction) {
+    return direction == Direction.REQUEST ? request : response;
+  }
+
+  private static CompletionStage<Void> call(Supplier<CompletionStage<Void>> event) {
+    try {
+      CompletionStage<Void> stage = event.get();
+      return stage != null ? stage : Processing.failed(new NullPointerException("processor returned a null stage"));
+    } catch (RuntimeException | Error e) {
+      return Processing.failed(e);
     }
   }
 
@@ -157,16 +195,95 @@ public final class ProcessorChain implements ExchangeProcessor {
     CompletionStage<Void> run(int index);
   }
 
-  /** Runs {@code event} on each processor in order, each after the previous one and its writes finished. */
-  private CompletionStage<Void> eachInOrder(Link[] chain, Event event) {
-    CompletionStage<Void> stage = Processing.done();
-    for (int i = 0; i < processors.size(); i++) {
-      int index = i;
-      stage =
-          stage.thenCompose(
-              v -> ended ? Processing.done() : call(() -> event.run(index)).thenCompose(w -> drain(chain, index)));
+  /** One direction's processors, first to last, as one {@link DirectionProcessor}. */
+  private final class DirectionChain implements DirectionProcessor {
+    private final Direction direction;
+    private @Nullable List<DirectionProcessor> processors;
+    private Link @Nullable [] links;
+
+    DirectionChain(Direction direction) {
+      this.direction = direction;
     }
-    return stage;
+
+    /** The handlers' processors of this direction, asked for once, on first use. */
+    private synchronized List<DirectionProcessor> processors() {
+      if (processors == null) {
+        List<DirectionProcessor> made = new ArrayList<>(handlers.size());
+        for (ExchangeHandler handler : handlers) {
+          made.add(requireNonNull(direction == Direction.REQUEST ? handler.request() : handler.response(),
+              "processor of " + handler));
+        }
+        processors = List.copyOf(made);
+      }
+      return processors;
+    }
+
+    @Override
+    public boolean holdsBack() {
+      for (DirectionProcessor processor : processors()) {
+        if (processor.holdsBack()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public CompletionStage<Void> onHeaders(DirectionContext ctx, HttpHeaders headers, boolean endOfStream) {
+      Link[] chain = linksFor(ctx);
+      return eachInOrder(chain, i -> chain[i].processor.onHeaders(chain[i], headers, endOfStream));
+    }
+
+    @Override
+    public CompletionStage<Void> onBody(DirectionContext ctx, ByteString chunk, boolean last) {
+      Link[] chain = linksFor(ctx);
+      if (ended) {
+        return Processing.done();
+      }
+      return call(() -> chain[0].processor.onBody(chain[0], chunk, last)).thenCompose(v -> drain(chain, 0));
+    }
+
+    @Override
+    public CompletionStage<Void> onEnd(DirectionContext ctx) {
+      Link[] chain = linksFor(ctx);
+      return eachInOrder(chain, i -> chain[i].processor.onEnd(chain[i]));
+    }
+
+    @Override
+    public CompletionStage<Void> onTrailers(DirectionContext ctx, HttpHeaders trailers) {
+      Link[] chain = linksFor(ctx);
+      return eachInOrder(chain, i -> chain[i].processor.onTrailers(chain[i], trailers));
+    }
+
+    @Override
+    public String toString() {
+      return "ProcessorChain." + direction.label() + processors();
+    }
+
+    /** Runs {@code event} on each processor in order, each after the previous one and its writes finished. */
+    private CompletionStage<Void> eachInOrder(Link[] chain, Event event) {
+      CompletionStage<Void> stage = Processing.done();
+      for (int i = 0; i < chain.length; i++) {
+        int index = i;
+        stage = stage.thenCompose(
+            v -> ended ? Processing.done() : call(() -> event.run(index)).thenCompose(w -> drain(chain, index)));
+      }
+      return stage;
+    }
+
+    private synchronized Link[] linksFor(DirectionContext ctx) {
+      Link[] chain = links;
+      if (chain == null || chain[0].outer != ctx) {
+        List<DirectionProcessor> list = processors();
+        chain = new Link[list.size()];
+        ChainExchange exchange = new ChainExchange(ctx.exchange());
+        for (int i = chain.length - 1; i >= 0; i--) {
+          chain[i] = new Link(ctx, exchange, list.get(i), i + 1 < chain.length ? chain[i + 1] : null);
+        }
+        links = chain;
+      }
+      return chain;
+    }
   }
 
   /** Completes when everything processor {@code from} and those after it wrote went down the chain. */
@@ -179,38 +296,19 @@ public final class ProcessorChain implements ExchangeProcessor {
     return stage;
   }
 
-  private static CompletionStage<Void> call(Supplier<CompletionStage<Void>> event) {
-    try {
-      CompletionStage<Void> stage = event.get();
-      return stage != null ? stage : Processing.failed(new NullPointerException("processor returned a null stage"));
-    } catch (RuntimeException | Error e) {
-      return Processing.failed(e);
-    }
-  }
-
-  private synchronized Link[] linksFor(MessageContext ctx) {
-    Link[] chain = links.get(ctx.direction());
-    if (chain == null || chain[0].outer != ctx) {
-      chain = new Link[processors.size()];
-      for (int i = chain.length - 1; i >= 0; i--) {
-        chain[i] = new Link(ctx, i + 1 < chain.length ? processors.get(i + 1) : null, i + 1 < chain.length ? chain[i + 1] : null);
-      }
-      links.put(ctx.direction(), chain);
-    }
-    return chain;
-  }
-
-  /** The context processor {@code i} sees: its writes feed processor {@code i + 1}, or Envoy for the last one. */
+  /** The context processor {@code i} sees: its writes feed processor {@code i + 1}, or the engine for the last one. */
   private final class Link implements MessageContext {
-    private final MessageContext outer;
-    private final ExchangeProcessor next;
-    private final Link nextLink;
+    private final DirectionContext outer;
+    private final ExchangeContext exchange;
+    final DirectionProcessor processor;
+    private final @Nullable Link next;
     private CompletionStage<Void> tail = Processing.done();
 
-    Link(MessageContext outer, ExchangeProcessor next, Link nextLink) {
+    Link(DirectionContext outer, ExchangeContext exchange, DirectionProcessor processor, @Nullable Link next) {
       this.outer = outer;
+      this.exchange = exchange;
+      this.processor = processor;
       this.next = next;
-      this.nextLink = nextLink;
     }
 
     synchronized CompletionStage<Void> pending() {
@@ -229,7 +327,7 @@ public final class ProcessorChain implements ExchangeProcessor {
 
     @Override
     public ExchangeContext exchange() {
-      return outer.exchange();
+      return exchange;
     }
 
     @Override
@@ -238,7 +336,8 @@ public final class ProcessorChain implements ExchangeProcessor {
       if (ended) {
         return Processing.done();
       }
-      if (next == null) {
+      Link to = next;
+      if (to == null) {
         return outer.write(data);
       }
       synchronized (this) {
@@ -248,27 +347,29 @@ public final class ProcessorChain implements ExchangeProcessor {
         // Chained on the previous write so the next processor sees one onBody at a time, in order.
         CompletionStage<Void> previous = tail;
         CompletableFuture<Void> done = new CompletableFuture<>();
-        previous.whenComplete(
-            (v, error) -> {
-              if (error != null) {
-                done.completeExceptionally(error);
-              } else if (ended) {
-                done.complete(null);
+        previous.whenComplete((v, error) -> {
+          if (error != null) {
+            done.completeExceptionally(error);
+          } else if (ended) {
+            done.complete(null);
+          } else {
+            call(() -> to.processor.onBody(to, data, false)).whenComplete((w, failure) -> {
+              if (failure != null) {
+                done.completeExceptionally(failure);
               } else {
-                call(() -> next.onBody(nextLink, data))
-                    .whenComplete(
-                        (w, failure) -> {
-                          if (failure != null) {
-                            done.completeExceptionally(failure);
-                          } else {
-                            done.complete(null);
-                          }
-                        });
+                done.complete(null);
               }
             });
+          }
+        });
         tail = done;
         return done;
       }
+    }
+
+    @Override
+    public CompletionStage<Void> passThrough(ByteString chunk) {
+      return next == null ? outer.passThrough(chunk) : write(chunk);
     }
 
     @Override
@@ -287,24 +388,34 @@ public final class ProcessorChain implements ExchangeProcessor {
     }
 
     @Override
+    public String toString() {
+      return "ProcessorChain.Link{" + outer.direction().label() + ", processor=" + processor + "}";
+    }
+  }
+
+  /** The exchange as the chain's processors see it: an immediate response also stops the chain. */
+  private final class ChainExchange implements ExchangeContext {
+    private final ExchangeContext outer;
+
+    ChainExchange(ExchangeContext outer) {
+      this.outer = outer;
+    }
+
+    @Override
     public void respond(ImmediateResponse response) {
       ended = true;
       outer.respond(response);
     }
 
-    @Override
-    public void overrideMode(ProcessingMode mode) {
-      outer.overrideMode(mode);
-    }
-
-    @Override
-    public void setDynamicMetadata(Struct metadata) {
-      outer.setDynamicMetadata(metadata);
-    }
-
-    @Override
-    public String toString() {
-      return "ProcessorChain.Link{" + outer.direction().label() + ", next=" + next + "}";
-    }
+    @Override public void overrideMode(ProcessingMode mode) { outer.overrideMode(mode); }
+    @Override public void setDynamicMetadata(Struct metadata) { outer.setDynamicMetadata(metadata); }
+    @Override public void putMetadata(String namespace, String key, @Nullable Object value) { outer.putMetadata(namespace, key, value); }
+    @Override public String id() { return outer.id(); }
+    @Override public Instant startTime() { return outer.startTime(); }
+    @Override public BodyMode initialBodyMode(Direction direction) { return outer.initialBodyMode(direction); }
+    @Override public Map<String, Struct> attributes() { return outer.attributes(); }
+    @Override public Metadata metadataContext() { return outer.metadataContext(); }
+    @Override public ScheduledExecutorService scheduler() { return outer.scheduler(); }
+    @Override public String toString() { return outer.toString(); }
   }
 }

@@ -4,129 +4,118 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import dev.extproc.BodyMode;
 import dev.extproc.Direction;
-import dev.extproc.ExchangeInfo;
+import dev.extproc.ExchangeContext;
+import dev.extproc.ExchangeHandler;
 import dev.extproc.ExchangeOutcome;
-import dev.extproc.ExchangeProcessor;
 import dev.extproc.ExtProcConfig;
 import dev.extproc.ExtProcConfig.ProcessorErrorPolicy;
 import dev.extproc.HttpHeaders;
 import dev.extproc.ImmediateResponse;
+import dev.extproc.MessagePart;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
-import io.envoyproxy.envoy.service.ext_proc.v3.HttpTrailers;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One ext_proc gRPC stream, i.e. one HTTP exchange. Every field is touched only on {@link #exec},
- * the stream's serial executor, except where marked volatile (read by processor threads for
- * early argument checks).
+ * One ext_proc gRPC stream, i.e. one HTTP exchange: coordination only. Messages are checked by
+ * {@link InboundRules} on arrival, dispatched one event at a time (a body message to its mode's
+ * {@link BodyDiscipline}), replies are built by {@link Answers} and sent by the {@link
+ * OutboundPump}; each direction's state is a {@link DirectionFlow}. Every field is touched only on
+ * {@link #exec}, the stream's serial executor, except the volatile ones.
  *
- * <p>Inbound flow control: auto-request is off; the next message is requested only when the
- * processor's stage for the previous one has completed, the call is ready for output and the
- * deliverable output held is under {@code maxPendingOutputBytes}. Outbound: replies go out only
- * while {@code isReady()}; the on-ready handler resumes.
+ * <p><b>Flow control.</b> Auto-request is off. The next message is requested when no event runs,
+ * gRPC is ready and the deliverable output is under the budget; one message is read ahead while an
+ * event runs only when output waits for Envoy's first body message in FULL_DUPLEX_STREAMED (it is
+ * parked, checked, and dispatched after the event). A write's stage completes while the stream's
+ * output held is at most {@code maxPendingOutputBytes}, except in the one-reply-per-message modes.
  */
-final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.ExchangeContext {
+final class Exchange implements StreamObserver<Inbound>, ExchangeContext {
   private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
   private enum State { OPEN, IMMEDIATE, CLOSED }
 
   private final ServiceState service;
   private final ExtProcConfig config;
-  private final StatsImpl stats;
-  private final ServerCallStreamObserver<ProcessingResponse> out;
   private final SerialExecutor exec;
   private final String id;
   private final Instant startTime = Instant.now();
-  private final long startNanos = System.nanoTime();
-  final Side request;
-  final Side response;
-
-  /** Replies built but not yet handed to gRPC (waiting for isReady), in order. */
-  private final ArrayDeque<Outbound> outbound = new ArrayDeque<>();
-  private long outboundBytes;
-  /** FULL_DUPLEX_STREAMED write stages waiting for the output held to drop under the bound. */
-  private final List<CompletableFuture<Void>> writeWaiters = new ArrayList<>();
+  private final ExchangeTelemetry telemetry;
+  private final OutboundPump pump;
+  private final ServerCallStreamObserver<ProcessingResponse> call;
+  final DirectionFlow request;
+  final DirectionFlow response;
 
   private volatile State state = State.OPEN;
   private ExchangeOutcome immediateOutcome = ExchangeOutcome.IMMEDIATE_RESPONSE;
-  private ExchangeProcessor processor;
-  private ProcessingMode mode;
+  private @Nullable ExchangeHandler handler;
+  private @Nullable ProcessingMode mode;
   private volatile BodyMode initialRequestMode = BodyMode.NONE;
   private volatile BodyMode initialResponseMode = BodyMode.NONE;
   private Map<String, Struct> attributes = Map.of();
   private Metadata metadataContext = Metadata.getDefaultInstance();
-  private boolean firstMessageSeen;
   /** Envoy sends bodies before the header reply (and then ignores mode_override). */
   private volatile boolean bodyWithoutWaiting;
+  /** A processor event's stage is outstanding. */
   private boolean busy;
-  private boolean requested;
   private boolean halfClosed;
   private boolean pumpScheduled;
-  private ProcessingMode pendingOverride;
-  private Struct pendingMetadata;
+  /** A message read ahead while an event ran, checked, waiting to be dispatched. */
+  private @Nullable ProcessingRequest parked;
+  private Direction eventDirection = Direction.REQUEST;
+  private @Nullable ProcessingMode pendingOverride;
+  private @Nullable Struct pendingMetadata;
+  private @Nullable String failure;
 
-  private long inboundHeld;
-  /** The body chunk being processed, so that writing it back is not counted twice. */
-  private ByteString inboundChunk;
-  private long heldReported;
-  private long peakHeld;
-  private long messagesIn;
-  private long messagesOut;
-  private long bodyBytesIn;
-  private long bodyBytesOut;
-
-  Exchange(ServiceState service, ServerCallStreamObserver<ProcessingResponse> out) {
+  Exchange(ServiceState service, ServerCallStreamObserver<ProcessingResponse> call) {
     this.service = service;
     this.config = service.config;
-    this.stats = service.stats;
-    this.out = out;
     this.id = service.ids.next();
-    this.exec = new SerialExecutor(this::onUncaught);
-    this.request = new Side(Direction.REQUEST);
-    this.response = new Side(Direction.RESPONSE);
+    this.exec = new SerialExecutor(id, this::onUncaught);
+    this.telemetry = new ExchangeTelemetry(service.stats, service.observer, this);
+    this.pump = new OutboundPump(call, telemetry);
+    this.request = new DirectionFlow(Direction.REQUEST, this);
+    this.response = new DirectionFlow(Direction.RESPONSE, this);
+    this.call = call;
   }
 
   /** Wires flow control and cancellation; called from the gRPC handler before it returns. */
   void start() {
-    stats.streamsStarted.increment();
-    stats.activeStreams.incrementAndGet();
-    out.disableAutoRequest();
-    out.setOnReadyHandler(() -> exec.execute(this::pump));
-    out.setOnCancelHandler(() -> exec.execute(this::onCancelled));
-    // The first message is always wanted (nothing is queued yet); later ones go through maybeRequestNext.
-    requested = true;
-    out.request(1);
+    telemetry.opened();
+    call.disableAutoRequest();
+    call.setOnReadyHandler(() -> exec.execute(this::pump));
+    call.setOnCancelHandler(() -> {
+      Deadline deadline = Context.current().getDeadline();
+      boolean expired = deadline != null && deadline.isExpired();
+      exec.execute(() -> onCancelled(expired));
+    });
+    pump.request(); // the first message is always wanted
   }
 
-  // ---------------------------------------------------------------- ExchangeInfo
+  // ---------------------------------------------------------------- ExchangeContext
 
-  @Override
-  public String id() {
-    return id;
-  }
-
-  @Override
-  public Instant startTime() {
-    return startTime;
-  }
+  @Override public String id() { return id; }
+  @Override public Instant startTime() { return startTime; }
+  @Override public Map<String, Struct> attributes() { return attributes; }
+  @Override public Metadata metadataContext() { return metadataContext; }
+  @Override public ScheduledExecutorService scheduler() { return service.scheduler; }
+  @Override public String toString() { return "Exchange[" + id + "]"; }
 
   @Override
   public BodyMode initialBodyMode(Direction direction) {
@@ -134,55 +123,55 @@ final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.E
   }
 
   @Override
-  public Map<String, Struct> attributes() {
-    return attributes;
-  }
-
-  @Override
-  public Metadata metadataContext() {
-    return metadataContext;
-  }
-
-  @Override
-  public ScheduledExecutorService scheduler() {
-    return service.scheduler;
-  }
-
-  @Override
-  public String toString() {
-    return "Exchange[" + id + "]";
-  }
-
-  @Override
   public void respond(ImmediateResponse immediate) {
-    request.ctx.respond(immediate);
+    java.util.Objects.requireNonNull(immediate, "response");
+    runOnExecutor(() -> respond(immediate, ExchangeOutcome.IMMEDIATE_RESPONSE));
   }
 
   @Override
   public void overrideMode(ProcessingMode override) {
-    (response.target == Target.HEADERS ? response : request).ctx.overrideMode(override);
+    java.util.Objects.requireNonNull(override, "mode");
+    if (!config.modeOverrideAllowed()) {
+      throw new IllegalStateException("overrideMode: mode overrides are disabled (expected:"
+          + " ExtProcConfig.modeOverrideAllowed true, matching Envoy's allow_mode_override)");
+    }
+    if (request.target != DirectionFlow.MutationTarget.HEADERS
+        && response.target != DirectionFlow.MutationTarget.HEADERS) {
+      throw new IllegalStateException("overrideMode outside onHeaders: Envoy honours mode_override"
+          + " only in a headers reply");
+    }
+    if (bodyWithoutWaiting) {
+      throw new IllegalStateException("overrideMode with send_body_without_waiting_for_header_response:"
+          + " Envoy ignores mode_override then");
+    }
+    if (request.mode == BodyMode.FULL_DUPLEX_STREAMED || response.mode == BodyMode.FULL_DUPLEX_STREAMED) {
+      throw new IllegalStateException("overrideMode while a direction is FULL_DUPLEX_STREAMED: Envoy"
+          + " ignores mode_override then");
+    }
+    runOnExecutor(() -> pendingOverride = override);
   }
 
   @Override
   public void setDynamicMetadata(Struct metadata) {
-    request.ctx.setDynamicMetadata(metadata);
+    java.util.Objects.requireNonNull(metadata, "metadata");
+    runOnExecutor(() -> pendingMetadata = MetadataValues.merge(pendingMetadata, metadata));
   }
 
   @Override
-  public void putMetadata(String namespace, String key, Object value) {
+  public void putMetadata(String namespace, String key, @Nullable Object value) {
     setDynamicMetadata(MetadataValues.single(namespace, key, value));
   }
 
-  // ---------------------------------------------------------------- inbound (gRPC callbacks)
+  // ---------------------------------------------------------------- inbound
 
   @Override
-  public void onNext(ProcessingRequest message) {
-    exec.execute(() -> handle(message));
+  public void onNext(Inbound message) {
+    exec.execute(() -> arrive(message));
   }
 
   @Override
   public void onError(Throwable t) {
-    exec.execute(this::onCancelled);
+    exec.execute(() -> onCancelled(false));
   }
 
   @Override
@@ -193,369 +182,411 @@ final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.E
     });
   }
 
-  private void handle(ProcessingRequest message) {
-    requested = false;
+  private void arrive(Inbound inbound) {
+    pump.arrived();
     if (state != State.OPEN) {
       return; // after an immediate response or a failure, later messages are ignored
     }
-    messagesIn++;
-    stats.messagesReceived.increment();
-    int size = message.getSerializedSize();
-    if (size > config.maxInboundMessageBytes()) {
-      // gRPC's own limit catches this first on real transports; this keeps every transport equal.
-      protocolError(Status.RESOURCE_EXHAUSTED,
-          "ProcessingRequest of " + size + " bytes (rule: at most maxInboundMessageBytes "
-              + config.maxInboundMessageBytes() + " per message)");
+    ProcessingRequest message = inbound.message();
+    if (message == null) {
+      telemetry.received(null, null, 0);
+      protocolError(InboundRules.unparseable(String.valueOf(inbound.parseError())));
       return;
     }
-    if (!firstMessageSeen) {
-      firstMessageSeen = true;
-      mode = Modes.initial(config.defaultMode(), message.hasProtocolConfig() ? message.getProtocolConfig() : null);
-      initialRequestMode = BodyMode.fromProto(mode.getRequestBodyMode());
-      initialResponseMode = BodyMode.fromProto(mode.getResponseBodyMode());
-      request.mode = initialRequestMode;
-      response.mode = initialResponseMode;
-      bodyWithoutWaiting = message.hasProtocolConfig()
-          && message.getProtocolConfig().getSendBodyWithoutWaitingForHeaderResponse();
-      attributes = Map.copyOf(message.getAttributesMap());
-      metadataContext = message.getMetadataContext();
-      try {
-        dev.extproc.ExchangeHandler handler = service.factory.newProcessor(this);
-        if (handler == null) {
-          throw new NullPointerException("ProcessorFactory returned null (expected: a processor)");
-        }
-        processor = LegacyBridge.asProcessor(handler);
-      } catch (Throwable t) {
-        log.warn("stream {} failed: the processor factory threw {}", id, t.toString());
-        fail(Status.INTERNAL.withDescription("processor factory failed: " + t).withCause(t));
+    InboundRules.Violation violation = InboundRules.size(message.getSerializedSize(), config.maxInboundMessageBytes());
+    if (violation == null && mode == null) {
+      violation = message.hasProtocolConfig() ? InboundRules.protocolConfig(message.getProtocolConfig()) : null;
+      if (violation == null && !begin(message)) {
         return;
       }
     }
-    switch (message.getRequestCase()) {
-      case REQUEST_HEADERS:
-        onHeadersMessage(request, message.getRequestHeaders());
-        break;
-      case RESPONSE_HEADERS:
-        onHeadersMessage(response, message.getResponseHeaders());
-        break;
-      case REQUEST_BODY:
-        onBodyMessage(request, message.getRequestBody());
-        break;
-      case RESPONSE_BODY:
-        onBodyMessage(response, message.getResponseBody());
-        break;
-      case REQUEST_TRAILERS:
-        onTrailersMessage(request, message.getRequestTrailers());
-        break;
-      case RESPONSE_TRAILERS:
-        onTrailersMessage(response, message.getResponseTrailers());
-        break;
-      case REQUEST_NOT_SET:
-      default:
-        protocolError(Status.INVALID_ARGUMENT,
-            "ProcessingRequest with no request set (rule: every message carries exactly one of"
-                + " request_headers, response_headers, request_body, response_body, request_trailers,"
-                + " response_trailers)");
-        break;
+    DirectionFlow d = Messages.direction(message) == Direction.REQUEST ? request : response;
+    MessagePart part = Messages.part(message);
+    telemetry.received(part == null ? null : d.direction, part, Messages.body(message).size());
+    if (violation == null) {
+      violation = part == null ? InboundRules.noRequestSet() : InboundRules.check(d.direction, d.arrived, d.mode, message);
     }
+    if (violation != null) {
+      protocolError(violation);
+      return;
+    }
+    d.arrived = d.arrived.after(message.getRequestCase(), Messages.endOfStream(message));
+    d.bodyArrived |= part == MessagePart.BODY;
+    if (busy) {
+      parked = message; // read ahead while an event runs: dispatched when it is done
+      schedulePump(); // its arrival may make FULL_DUPLEX_STREAMED output flushable
+      updateHeld();
+      return;
+    }
+    dispatch(d, message);
   }
 
-  private void onHeadersMessage(Side side, io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders message) {
-    String what = side.label() + "_headers";
-    if (side.bodySeen || side.trailersSeen) {
-      protocolError(Status.FAILED_PRECONDITION,
-          what + " received after " + side.label() + (side.trailersSeen ? " trailers" : " body started")
-              + " (rule: headers must come first in a direction)");
-      return;
+  /** Handles the first message: modes, attributes, the handler. Returns false when the exchange failed. */
+  private boolean begin(ProcessingRequest message) {
+    mode = Modes.initial(config.defaultMode(), message.hasProtocolConfig() ? message.getProtocolConfig() : null);
+    initialRequestMode = BodyMode.fromProto(mode.getRequestBodyMode());
+    initialResponseMode = BodyMode.fromProto(mode.getResponseBodyMode());
+    request.setMode(initialRequestMode);
+    response.setMode(initialResponseMode);
+    bodyWithoutWaiting = message.hasProtocolConfig()
+        && message.getProtocolConfig().getSendBodyWithoutWaitingForHeaderResponse();
+    attributes = Map.copyOf(message.getAttributesMap());
+    metadataContext = message.getMetadataContext();
+    try {
+      ExchangeHandler made = service.factory.newProcessor(this);
+      if (made == null) {
+        throw new NullPointerException("ProcessorFactory returned null (expected: a processor)");
+      }
+      handler = made;
+      request.processor = java.util.Objects.requireNonNull(made.request(), "ExchangeHandler.request()");
+      response.processor = java.util.Objects.requireNonNull(made.response(), "ExchangeHandler.response()");
+      request.holdsBack = request.processor.holdsBack();
+      response.holdsBack = response.processor.holdsBack();
+    } catch (Throwable t) {
+      log.warn("stream {} failed: the processor factory threw {}", id, t.toString());
+      fail(Status.INTERNAL.withDescription("processor factory failed: " + t).withCause(t), ExchangeOutcome.PROCESSOR_ERROR);
+      return false;
     }
-    if (side.headersSeen) {
-      protocolError(Status.FAILED_PRECONDITION,
-          what + " received twice (rule: one headers message per direction)");
-      return;
+    telemetry.started();
+    return true;
+  }
+
+  private void dispatch(DirectionFlow d, ProcessingRequest message) {
+    eventDirection = d.direction;
+    MessagePart part = Messages.part(message);
+    if (part != MessagePart.HEADERS && d.state == DirectionState.IDLE) {
+      d.headerAnswered = true; // header mode SKIP: no header reply to wait for
     }
-    side.headersSeen = true;
-    side.started = true;
-    HttpHeaders headers = HttpHeaders.of(message.getHeaders());
-    side.contentLengthPresent = headers.contains("content-length");
-    boolean endOfStream = message.getEndOfStream();
-    side.target = Target.HEADERS;
-    side.headersEndEvent = endOfStream;
-    runStage(side, "onHeaders", () -> processor.onHeaders(side.ctx, headers, endOfStream), () -> {
+    if (part == MessagePart.HEADERS) {
+      onHeadersMessage(d, HttpHeaders.of(Messages.headers(message)), Messages.endOfStream(message));
+    } else if (part == MessagePart.BODY) {
+      if (d.state.ordinal() < DirectionState.BODY.ordinal()) {
+        d.state = DirectionState.BODY;
+      }
+      d.discipline.onBodyMessage(this, d, Messages.body(message), Messages.endOfStream(message));
+    } else {
+      onTrailersMessage(d, HttpHeaders.of(Messages.trailers(message)));
+    }
+    updateHeld();
+  }
+
+  private void onHeadersMessage(DirectionFlow d, HttpHeaders headers, boolean endOfStream) {
+    d.state = DirectionState.HEADERS;
+    d.contentLengthPresent = headers.contains("content-length");
+    d.target = DirectionFlow.MutationTarget.HEADERS;
+    d.headersEndEvent = endOfStream;
+    call(d, MessagePart.HEADERS, false, () -> d.processor.onHeaders(d.ctx, headers, endOfStream), () -> {
       if (endOfStream) {
-        runStage(side, "onEnd", () -> {
-          side.endCalled = true;
-          return processor.onEnd(side.ctx);
-        }, () -> finishHeaders(side, true));
+        handleEnd(d, false, () -> finishHeaders(d, true));
       } else {
-        finishHeaders(side, false);
+        finishHeaders(d, false);
       }
     });
   }
 
-  private void onBodyMessage(Side side, HttpBody message) {
-    String what = side.label() + "_body";
-    if (side.ended) {
-      protocolError(Status.FAILED_PRECONDITION,
-          what + " received after the " + side.label() + " direction ended (rule: nothing follows"
-              + " end_of_stream in a direction)");
+  private void finishHeaders(DirectionFlow d, boolean endOfStream) {
+    d.target = DirectionFlow.MutationTarget.NONE_OUTSIDE_EVENT;
+    d.headersEndEvent = false;
+    if (!d.headersCommitted && !queueHeaderReply(d, endOfStream)) {
       return;
     }
-    if (side.trailersSeen) {
-      protocolError(Status.FAILED_PRECONDITION,
-          what + " received after " + side.label() + "_trailers (rule: trailers end a direction)");
-      return;
-    }
-    if (side.mode == BodyMode.NONE) {
-      protocolError(Status.FAILED_PRECONDITION,
-          what + " received in body mode NONE (rule: no body messages when the body mode is NONE;"
-              + " check protocol_config or the server's default body mode)");
-      return;
-    }
-    if ((side.mode == BodyMode.BUFFERED || side.mode == BodyMode.BUFFERED_PARTIAL) && side.bodySeen) {
-      protocolError(Status.FAILED_PRECONDITION,
-          "second " + what + " message in body mode " + side.mode
-              + " (rule: one body message in BUFFERED and BUFFERED_PARTIAL)");
-      return;
-    }
-    if (!side.headersSeen) {
-      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
-    }
-    side.bodySeen = true;
-    side.started = true;
-    ByteString chunk = message.getBody();
-    boolean endOfStream = message.getEndOfStream();
-    bodyBytesIn += chunk.size();
-    inboundHeld = chunk.size();
-    inboundChunk = chunk;
-    updateHeld();
-    BodyMode bodyMode = side.mode;
-    boolean buffered = bodyMode == BodyMode.BUFFERED || bodyMode == BodyMode.BUFFERED_PARTIAL;
-    boolean wholeBody = bodyMode == BodyMode.BUFFERED || (bodyMode == BodyMode.BUFFERED_PARTIAL && endOfStream);
-    boolean callEnd = endOfStream || wholeBody;
-    side.target = buffered ? Target.BODY_HEADERS : Target.NONE_STREAMING_BODY;
-    Runnable afterBody = callEnd
-        ? () -> runStage(side, "onEnd", () -> {
-              side.endCalled = true;
-              return processor.onEnd(side.ctx);
-            }, () -> finishBody(side, chunk, endOfStream))
-        : () -> finishBody(side, chunk, endOfStream);
-    if (bodyMode == BodyMode.FULL_DUPLEX_STREAMED) {
-      schedulePump(); // output written before the first body message may go out now
-    }
-    if (chunk.isEmpty()) {
-      busy = true;
-      afterBody.run();
-    } else {
-      runStage(side, "onBody", () -> processor.onBody(side.ctx, chunk), afterBody);
-    }
-  }
-
-  private void onTrailersMessage(Side side, HttpTrailers message) {
-    String what = side.label() + "_trailers";
-    if (side.trailersSeen) {
-      protocolError(Status.FAILED_PRECONDITION,
-          what + " received twice (rule: one trailers message per direction)");
-      return;
-    }
-    if (side.ended) {
-      protocolError(Status.FAILED_PRECONDITION,
-          what + " received after the " + side.label() + " direction ended (rule: nothing follows"
-              + " end_of_stream in a direction)");
-      return;
-    }
-    if (!side.headersSeen) {
-      side.headerReplySent = true; // header mode SKIP: no header reply to wait for
-    }
-    side.trailersSeen = true;
-    side.headerReplySent |= !side.headersSeen; // header mode SKIP: no header reply is owed before the trailers reply
-    side.started = true;
-    side.complete = false; // owed: the trailers reply
-    HttpHeaders trailers = HttpHeaders.of(message.getTrailers());
-    boolean callEnd = !side.endCalled && side.mode != BodyMode.NONE && !side.partialDone;
-    Runnable trailersStep = () -> {
-      side.target = Target.TRAILERS;
-      runStage(side, "onTrailers", () -> processor.onTrailers(side.ctx, trailers), () -> finishTrailers(side));
-    };
-    if (callEnd) {
-      side.target = Target.NONE_END_BEFORE_TRAILERS;
-      runStage(side, "onEnd", () -> {
-        side.endCalled = true;
-        return processor.onEnd(side.ctx);
-      }, trailersStep);
-    } else {
-      busy = true;
-      trailersStep.run();
-    }
-  }
-
-  // ---------------------------------------------------------------- stages
-
-  /**
-   * Calls a processor method and runs {@code then} on the executor once its stage completes
-   * successfully; a throw or a failed stage fails the exchange.
-   */
-  private void runStage(Side side, String method, Supplier<CompletionStage<Void>> call, Runnable then) {
-    busy = true;
-    CompletionStage<Void> stage;
-    try {
-      stage = call.get();
-      if (stage == null) {
-        throw new NullPointerException(method + " returned null (expected: a stage, e.g. Processing.done())");
-      }
-    } catch (Throwable t) {
-      processorFailed(side, method, t);
-      return;
-    }
-    stage.whenComplete((ignored, error) -> exec.execute(() -> {
-      if (state != State.OPEN) {
-        return;
-      }
-      if (error != null) {
-        processorFailed(side, method, error);
-      } else {
-        then.run();
-      }
-    }));
-  }
-
-  /** Called when the reply for the current message has been queued: the next message may be read. */
-  private void eventDone() {
-    busy = false;
-    inboundHeld = 0;
-    inboundChunk = null;
-    schedulePump();
-  }
-
-  private void finishHeaders(Side side, boolean endOfStream) {
-    side.target = Target.NONE_OUTSIDE_EVENT;
-    side.headersEndEvent = false;
-    Replies.Common common = new Replies.Common(side.takeMutation());
-    long bodyBytes = 0;
     if (endOfStream) {
-      if (!side.pending.isEmpty()) {
-        ByteString body = side.pending.takeAll();
-        if (!checkReplySize(side, body.size())) {
-          return;
-        }
-        common.replaceBody(body);
-        bodyBytes = body.size();
-      }
-      side.ended = true;
-      side.outputClosed = true;
+      d.state = DirectionState.ENDING;
+      d.outputClosed = true;
     }
-    ProcessingResponse.Builder reply = Replies.headers(side.direction, common);
+    eventDone();
+  }
+
+  /** Queues the header reply with the mutations made so far; false when the exchange failed. */
+  private boolean queueHeaderReply(DirectionFlow d, boolean endOfStream) {
+    ByteString body = endOfStream && !d.pending.isEmpty() ? d.pending.takeAll() : null;
+    if (body != null && !checkReplySize(d, body.size())) {
+      return false;
+    }
+    ProcessingResponse.Builder reply = Answers.headers(d, body);
     ProcessingMode override = pendingOverride;
     pendingOverride = null;
     if (override != null) {
       reply.setModeOverride(override);
     }
     attachMetadata(reply);
-    enqueue(reply.build(), bodyBytes, () -> {
-      side.headerReplySent = true;
-      if (endOfStream || (side.mode == BodyMode.NONE && !side.trailersSeen)) {
-        side.complete = true; // in NONE the body passes through Envoy: nothing more is owed
+    pump.enqueue(reply.build(), d.direction, MessagePart.HEADERS, body == null ? 0 : body.size(), () -> {
+      d.headerAnswered = true;
+      if (endOfStream || (d.mode == BodyMode.NONE && d.state == DirectionState.HEADERS)) {
+        d.state = DirectionState.ANSWERED; // in NONE the body passes through Envoy: nothing more is owed
       }
+      schedulePump();
     });
     if (override != null) {
-      applyOverride(override);
+      mode = Modes.merge(mode, override);
+      request.applyMode(BodyMode.fromProto(mode.getRequestBodyMode()));
+      response.applyMode(BodyMode.fromProto(mode.getResponseBodyMode()));
     }
-    eventDone();
-  }
-
-  private void finishBody(Side side, ByteString chunk, boolean endOfStream) {
-    side.target = Target.NONE_OUTSIDE_EVENT;
-    if (side.mode == BodyMode.FULL_DUPLEX_STREAMED) {
-      if (endOfStream) {
-        side.ended = true;
-        side.endComplete = true;
-      }
-      eventDone();
-      return;
-    }
-    Replies.Common common = new Replies.Common(side.takeMutation());
-    long bodyBytes = 0;
-    boolean changed = false;
-    long newLength = 0;
-    if (side.pending.isExactly(chunk) && !chunk.isEmpty()) {
-      side.pending.clear(); // passed through unchanged: no mutation, no copy back
-    } else if (side.pending.isEmpty()) {
-      if (!chunk.isEmpty()) {
-        common.clearBody();
-        changed = true;
-      }
-    } else {
-      ByteString body = side.pending.takeAll();
-      if (!checkReplySize(side, body.size())) {
-        return;
-      }
-      common.body(body);
-      bodyBytes = body.size();
-      newLength = body.size();
-      changed = true;
-    }
-    if (changed && side.mode == BodyMode.BUFFERED && side.contentLengthPresent) {
-      // Envoy keeps content-length in BUFFERED and answers 500 when it disagrees with the body.
-      common.setContentLength(newLength);
-    }
-    if (endOfStream) {
-      side.ended = true;
-      side.outputClosed = true;
-    } else if (side.mode == BodyMode.BUFFERED_PARTIAL) {
-      side.partialDone = true; // the rest of the body passes through Envoy unprocessed
-    }
-    ProcessingResponse.Builder reply = Replies.body(side.direction, common);
-    attachMetadata(reply);
-    boolean partialDone = side.partialDone;
-    enqueue(reply.build(), bodyBytes, () -> {
-      if ((endOfStream || partialDone) && !side.trailersSeen) {
-        side.complete = true; // after BUFFERED_PARTIAL's message the rest passes through Envoy
-      }
-    });
-    eventDone();
-  }
-
-  private void finishTrailers(Side side) {
-    side.target = Target.NONE_OUTSIDE_EVENT;
-    side.ended = true;
-    ProcessingResponse.Builder reply = Replies.trailers(side.direction, side.takeMutation());
-    attachMetadata(reply);
-    if (side.mode == BodyMode.FULL_DUPLEX_STREAMED) {
-      if (!side.pending.isEmpty() && !side.bodySeen) {
-        failInternal(side.label() + " output of " + side.pending.size() + " bytes cannot be delivered:"
-            + " FULL_DUPLEX_STREAMED body replies need at least one body message, and Envoy sent"
-            + " trailers without one");
-        return;
-      }
-      side.endComplete = true;
-      side.finalTrailers = reply.build(); // sent by pump() after the pending output
-      eventDone();
-      return;
-    }
-    if (!side.pending.isEmpty()) {
-      failInternal(side.label() + " output of " + side.pending.size() + " bytes written after the last"
-          + " body reply (in onEnd or onTrailers) cannot be delivered: in " + side.mode
-          + " the trailers reply carries no body (expected: write while handling body chunks)");
-      return;
-    }
-    side.outputClosed = true;
-    enqueue(reply.build(), 0, () -> side.complete = true);
-    eventDone();
-  }
-
-  private boolean checkReplySize(Side side, long size) {
-    if (size > config.maxBodyMessageBytes()) {
-      failInternal(side.label() + " reply body: " + size + " bytes for one message (expected: <="
-          + " maxBodyMessageBytes " + config.maxBodyMessageBytes() + "; only FULL_DUPLEX_STREAMED"
-          + " can emit more than one message's worth)");
-      return false;
-    }
+    schedulePump();
     return true;
   }
 
-  private void applyOverride(ProcessingMode override) {
-    mode = Modes.merge(mode, override);
-    request.applyMode(BodyMode.fromProto(mode.getRequestBodyMode()));
-    response.applyMode(BodyMode.fromProto(mode.getResponseBodyMode()));
+  private void onTrailersMessage(DirectionFlow d, HttpHeaders trailers) {
+    d.discipline.beforeTrailers(this, d, () -> {
+      d.state = DirectionState.TRAILERS;
+      d.target = DirectionFlow.MutationTarget.TRAILERS;
+      call(d, MessagePart.TRAILERS, false, () -> d.processor.onTrailers(d.ctx, trailers), () -> finishTrailers(d));
+    });
+  }
+
+  private void finishTrailers(DirectionFlow d) {
+    d.target = DirectionFlow.MutationTarget.NONE_OUTSIDE_EVENT;
+    ProcessingResponse.Builder reply = Answers.trailers(d);
+    attachMetadata(reply);
+    if (d.mode == BodyMode.FULL_DUPLEX_STREAMED) {
+      if (!d.pending.isEmpty() && !d.bodyArrived) {
+        processorBrokeRule(d, new IllegalStateException(d.label() + " output of " + d.pending.size()
+            + " bytes cannot be delivered: FULL_DUPLEX_STREAMED body replies need at least one body message,"
+            + " and Envoy sent trailers without one"));
+        return;
+      }
+      d.state = DirectionState.ENDING;
+      d.finalTrailers = reply.build(); // sent by the pump after the pending output
+      eventDone();
+      return;
+    }
+    if (!d.pending.isEmpty()) {
+      processorBrokeRule(d, new IllegalStateException(d.label() + " output of " + d.pending.size()
+          + " bytes written after the last body reply (in onEnd or onTrailers) cannot be delivered: in "
+          + d.mode + " the trailers reply carries no body, and Envoy sends trailers only after every body"
+          + " chunk was answered (expected: write while handling body chunks, or use FULL_DUPLEX_STREAMED or"
+          + " BUFFERED for this direction; returning true from DirectionProcessor.holdsBack() cannot help"
+          + " when trailers end a STREAMED body)"));
+      return;
+    }
+    d.outputClosed = true;
+    d.state = DirectionState.ENDING;
+    pump.enqueue(reply.build(), d.direction, MessagePart.TRAILERS, 0, () -> d.state = DirectionState.ANSWERED);
+    eventDone();
+  }
+
+  // ---------------------------------------------------------------- steps the disciplines use
+
+  ExtProcConfig config() {
+    return config;
+  }
+
+  /** Hands {@code chunk} to onBody, then runs {@code then}. */
+  void handleBody(DirectionFlow d, ByteString chunk, boolean last, Runnable then) {
+    d.currentChunk = chunk;
+    d.target = d.discipline.bodyTarget();
+    call(d, MessagePart.BODY, false, () -> d.processor.onBody(d.ctx, chunk, last), then);
+  }
+
+  /** Calls onEnd, then runs {@code then}. */
+  void handleEnd(DirectionFlow d, boolean beforeTrailers, Runnable then) {
+    d.endCalled = true;
+    if (beforeTrailers) {
+      d.target = DirectionFlow.MutationTarget.NONE_END_BEFORE_TRAILERS;
+    }
+    call(d, MessagePart.BODY, true, () -> d.processor.onEnd(d.ctx), then);
+  }
+
+  /**
+   * Queues the one reply owed to a body message carrying {@code chunk}; returns false when the
+   * exchange failed instead (the reply would exceed maxBodyMessageBytes).
+   */
+  boolean replyBody(DirectionFlow d, ByteString chunk, boolean endOfStream) {
+    d.target = DirectionFlow.MutationTarget.NONE_OUTSIDE_EVENT;
+    if (d.pending.size() > config.maxBodyMessageBytes()) {
+      return checkReplySize(d, d.pending.size());
+    }
+    Answers.Body answer = Answers.body(d, chunk);
+    attachMetadata(answer.reply());
+    boolean passesRest = !endOfStream && d.discipline.passesRestThrough();
+    if (endOfStream) {
+      d.state = DirectionState.ENDING;
+      d.outputClosed = true;
+    } else if (passesRest) {
+      d.state = DirectionState.PASSING_THROUGH; // the rest of the body passes through Envoy unprocessed
+    }
+    pump.enqueue(answer.reply().build(), d.direction, MessagePart.BODY, answer.bodyBytes(), () -> {
+      if (endOfStream && d.state == DirectionState.ENDING) {
+        d.state = DirectionState.ANSWERED;
+      }
+    });
+    if (d.currentChunk == chunk) {
+      d.currentChunk = null;
+    }
+    schedulePump();
+    return true;
+  }
+
+  /** Sends a FULL_DUPLEX_STREAMED body chunk now; {@code last} ends the direction. */
+  void sendStreamed(DirectionFlow d, ByteString chunk, boolean last) {
+    if (last) {
+      d.state = DirectionState.ANSWERED;
+      d.outputClosed = true;
+    }
+    ProcessingResponse.Builder reply = Replies.streamed(d.direction, chunk, last);
+    attachMetadata(reply);
+    pump.send(reply.build(), d.direction, MessagePart.BODY, chunk.size());
+  }
+
+  /** Sends FULL_DUPLEX_STREAMED's trailers reply, after the output. */
+  void sendTrailers(DirectionFlow d) {
+    ProcessingResponse trailers = d.finalTrailers;
+    d.finalTrailers = null;
+    d.state = DirectionState.ANSWERED;
+    d.outputClosed = true;
+    pump.send(trailers, d.direction, MessagePart.TRAILERS, 0);
+  }
+
+  /** The current event is over and its replies are queued: the next message may be handled. */
+  void eventDone() {
+    busy = false;
+    request.currentChunk = null;
+    response.currentChunk = null;
+    ProcessingRequest next = parked;
+    if (state == State.OPEN && next != null) {
+      parked = null;
+      dispatch(Messages.direction(next) == Direction.REQUEST ? request : response, next);
+    } else if (state == State.OPEN && (request.lookAheadExpired || response.lookAheadExpired)) {
+      DirectionFlow d = request.lookAheadExpired ? request : response;
+      eventDirection = d.direction;
+      StreamedDiscipline.release(this, d);
+    }
+    schedulePump();
+  }
+
+  /** Keeps {@code chunk} until the direction's next message, or until {@code max} has passed. */
+  void holdUntilNextMessage(DirectionFlow d, ByteString chunk, java.time.Duration max) {
+    d.lookAhead = chunk;
+    d.lookAheadTimer = service.scheduler.schedule(() -> exec.execute(() -> {
+      if (state != State.OPEN || d.lookAhead != chunk) {
+        return; // handed over already
+      }
+      d.lookAheadExpired = true;
+      if (!busy) {
+        busy = true;
+        eventDone();
+      }
+    }), max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  // ---------------------------------------------------------------- stages and writes
+
+  /**
+   * Calls a processor method and runs {@code then} on the executor once its stage completes
+   * successfully; a throw or a failed stage fails the exchange.
+   */
+  private void call(DirectionFlow d, MessagePart part, boolean end, Supplier<CompletionStage<Void>> event, Runnable then) {
+    busy = true;
+    long started = System.nanoTime();
+    CompletionStage<Void> stage;
+    try {
+      stage = event.get();
+      if (stage == null) {
+        throw new NullPointerException(Answers.method(part, end) + " returned null (expected: a stage, e.g. Processing.done())");
+      }
+    } catch (Throwable t) {
+      telemetry.processorEvent(d.direction, part, end, started);
+      processorFailed(d, Answers.method(part, end), t);
+      return;
+    }
+    stage.whenComplete((ignored, error) -> exec.execute(() -> {
+      telemetry.processorEvent(d.direction, part, end, started);
+      if (state != State.OPEN) {
+        return;
+      }
+      if (error != null) {
+        processorFailed(d, Answers.method(part, end), error);
+      } else {
+        then.run();
+      }
+    }));
+  }
+
+  /** Runs {@code task} now when on the executor, else queues it there. */
+  void runOnExecutor(Runnable task) {
+    if (exec.isCurrent()) {
+      task.run();
+    } else {
+      exec.execute(task);
+    }
+  }
+
+  boolean isOpen() {
+    return state == State.OPEN;
+  }
+
+  /** A write, on the executor: counts it against the budget and completes {@code done} when there is room. */
+  void write(DirectionFlow d, ByteString data, CompletableFuture<Void> done) {
+    if (state != State.OPEN) {
+      done.completeExceptionally(new CancellationException("exchange " + id + " ended"));
+      return;
+    }
+    if (!d.writable()) {
+      IllegalStateException error = new IllegalStateException(d.label() + " output is closed on stream " + id
+          + " (rule: nothing may be written after a direction's end was answered)");
+      log.warn("stream {} {}", id, error.getMessage());
+      done.completeExceptionally(error);
+      return;
+    }
+    d.pending.add(data);
+    if (!d.discipline.writesWaitForBudget() || d.headersEndEvent) {
+      // One reply per Envoy message: the output goes into the reply owed now; waiting would deadlock.
+      if (d.pending.size() > config.maxBodyMessageBytes()) {
+        checkReplySize(d, d.pending.size());
+        done.completeExceptionally(new IllegalStateException(failure));
+        return;
+      }
+      updateHeld();
+      done.complete(null);
+      return;
+    }
+    long unsent = d.pendingOutput();
+    if (unsent > 3L * config.maxPendingOutputBytes()) {
+      processorBrokeRule(d, new IllegalStateException(d.label() + " holds " + unsent + " bytes of "
+          + d.mode + " output not yet sent on stream " + id + ", over 3 × maxPendingOutputBytes "
+          + 3L * config.maxPendingOutputBytes() + " (rule: wait for each write's stage before writing more)"));
+      done.completeExceptionally(new IllegalStateException(failure));
+      return;
+    }
+    updateHeld();
+    schedulePump();
+    if (heldOutput() <= config.maxPendingOutputBytes()) {
+      done.complete(null);
+      return;
+    }
+    pump.await(done);
+    if (d.target == DirectionFlow.MutationTarget.HEADERS && !d.headerAnswered && !d.headersCommitted) {
+      // Nothing can flush before the header reply is out and Envoy sent a body message: commit the
+      // headers now and read one message ahead (maybeRequestNext), or the writer waits forever.
+      d.headersCommitted = true;
+      queueHeaderReply(d, false);
+    }
+  }
+
+  /** Output written and not yet handed to gRPC: what the budget bounds. */
+  private long heldOutput() {
+    return pump.queuedBytes() + request.pendingOutput() + response.pendingOutput();
+  }
+
+  /** Output gRPC could take now: queued replies and FULL_DUPLEX_STREAMED output it may send. */
+  private long deliverableOutput() {
+    return pump.queuedBytes() + request.deliverable() + response.deliverable();
+  }
+
+  private void updateHeld() {
+    ProcessingRequest read = parked;
+    telemetry.held(heldOutput() + request.inboundHeld() + response.inboundHeld()
+        + (read == null ? 0 : Messages.body(read).size()));
+  }
+
+  private boolean checkReplySize(DirectionFlow d, long size) {
+    if (size > config.maxBodyMessageBytes()) {
+      processorBrokeRule(d, new IllegalStateException(d.label() + " reply body: " + size + " bytes for one "
+          + d.mode + " message (expected: <= maxBodyMessageBytes " + config.maxBodyMessageBytes()
+          + "; only FULL_DUPLEX_STREAMED can emit more than one message's worth)"));
+      return false;
+    }
+    return true;
   }
 
   private void attachMetadata(ProcessingResponse.Builder reply) {
@@ -567,14 +598,6 @@ final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.E
 
   // ---------------------------------------------------------------- outbound
 
-  private record Outbound(ProcessingResponse message, long bodyBytes, Runnable onSent) {}
-
-  private void enqueue(ProcessingResponse message, long bodyBytes, Runnable onSent) {
-    outbound.addLast(new Outbound(message, bodyBytes, onSent));
-    outboundBytes += bodyBytes;
-    schedulePump();
-  }
-
   private void schedulePump() {
     if (!pumpScheduled) {
       pumpScheduled = true;
@@ -585,130 +608,78 @@ final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.E
     }
   }
 
-  /** Sends what may be sent while the call is ready, then reads on or finishes. */
+  /** Sends what may be sent while gRPC is ready, releases write stages, then finishes or reads on. */
   private void pump() {
     if (state == State.CLOSED) {
       return;
     }
-    while (out.isReady()) {
-      Outbound next = outbound.pollFirst();
-      if (next != null) {
-        outboundBytes -= next.bodyBytes();
-        send(next.message(), next.bodyBytes());
-        next.onSent().run();
+    while (pump.isReady()) {
+      if (pump.sendQueued()) {
         continue;
       }
-      if (state == State.OPEN && (emitDuplex(request) || emitDuplex(response))) {
+      if (state == State.OPEN
+          && (request.discipline.emitNext(this, request) || response.discipline.emitNext(this, response))) {
         continue;
       }
       break;
     }
     updateHeld();
-    releaseWriteWaiters();
-    if (maybeFinish()) {
-      return;
+    if (heldOutput() <= config.maxPendingOutputBytes()) {
+      pump.releaseWaiters();
     }
-    maybeRequestNext();
-  }
-
-  /** Sends one FULL_DUPLEX_STREAMED reply for {@code side} if one is due; returns whether it did. */
-  private boolean emitDuplex(Side side) {
-    if (side.mode != BodyMode.FULL_DUPLEX_STREAMED || side.complete || !side.headerReplySent) {
-      return false;
-    }
-    if (!side.pending.isEmpty()) {
-      if (!side.bodySeen) {
-        return false; // Envoy rejects body replies before its first body message
-      }
-      ByteString chunk = side.pending.take(config.maxChunkBytes());
-      boolean last = side.pending.isEmpty() && side.endComplete && side.finalTrailers == null;
-      finalizeDuplex(side, last);
-      ProcessingResponse.Builder reply = Replies.streamed(side.direction, chunk, last);
-      attachMetadata(reply);
-      send(reply.build(), chunk.size());
-      return true;
-    }
-    if (!side.endComplete) {
-      return false;
-    }
-    if (side.finalTrailers != null) {
-      ProcessingResponse trailers = side.finalTrailers;
-      side.finalTrailers = null;
-      finalizeDuplex(side, true);
-      send(trailers, 0);
-      return true;
-    }
-    finalizeDuplex(side, true);
-    ProcessingResponse.Builder reply = Replies.streamed(side.direction, ByteString.EMPTY, true);
-    attachMetadata(reply);
-    send(reply.build(), 0);
-    return true;
-  }
-
-  private static void finalizeDuplex(Side side, boolean last) {
-    if (last) {
-      side.complete = true;
-      side.outputClosed = true;
-    }
-  }
-
-  private void send(ProcessingResponse message, long bodyBytes) {
-    out.onNext(message);
-    messagesOut++;
-    bodyBytesOut += bodyBytes;
-    stats.messagesSent.increment();
-  }
-
-  /** Output held that gRPC could take now: queued replies and FULL_DUPLEX output it may send. */
-  private long deliverableBytes() {
-    return outboundBytes + request.deliverable() + response.deliverable();
-  }
-
-  private void releaseWriteWaiters() {
-    if (writeWaiters.isEmpty() || deliverableBytes() >= config.maxPendingOutputBytes()) {
-      return;
-    }
-    List<CompletableFuture<Void>> ready = new ArrayList<>(writeWaiters);
-    writeWaiters.clear();
-    for (CompletableFuture<Void> waiter : ready) {
-      waiter.complete(null); // continuations that write again only queue work on exec
+    if (!maybeFinish()) {
+      maybeRequestNext();
     }
   }
 
   private void maybeRequestNext() {
-    if (state != State.OPEN || busy || requested || halfClosed) {
+    if (state != State.OPEN || pump.requested() || halfClosed || parked != null) {
       return;
     }
-    if (!out.isReady() || deliverableBytes() >= config.maxPendingOutputBytes()) {
-      return; // the on-ready handler calls pump(), which comes back here
+    if (busy) {
+      // Read ahead only when output waits for Envoy's first body message, or nothing could move.
+      if (pump.hasWaiters() && (request.awaitsFirstBody() || response.awaitsFirstBody())) {
+        pump.request();
+      }
+      return;
     }
-    requested = true;
-    out.request(1);
+    if (!pump.isReady() || deliverableOutput() >= config.maxPendingOutputBytes()) {
+      telemetry.inboundPaused(); // the on-ready handler and the pump come back here
+      return;
+    }
+    telemetry.inboundResumed();
+    pump.request();
   }
 
   /** Ends the call when nothing more can happen on it; returns whether it did. */
   private boolean maybeFinish() {
-    if (state == State.IMMEDIATE && outbound.isEmpty()) {
-      out.onCompleted();
+    if (state == State.IMMEDIATE && pump.queueEmpty()) {
+      pump.complete();
       close(immediateOutcome);
       return true;
     }
-    if (state == State.OPEN && halfClosed && !busy && outbound.isEmpty()
+    if (state == State.OPEN && halfClosed && !busy && parked == null && pump.queueEmpty()
         && !request.duplexWorkLeft() && !response.duplexWorkLeft()) {
-      out.onCompleted();
-      close(allStartedComplete() ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED);
+      pump.complete();
+      close(answered(request) && answered(response) ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED);
       return true;
     }
     return false;
   }
 
-  private boolean allStartedComplete() {
-    return (!request.started || request.complete) && (!response.started || response.complete);
+  private static boolean answered(DirectionFlow d) {
+    return d.state == DirectionState.IDLE || d.state.answered();
+  }
+
+  /** Whether the processing mode says Envoy will send this direction's headers. */
+  private boolean expected(DirectionFlow d) {
+    HeaderSendMode headerMode = d.direction == Direction.REQUEST ? mode.getRequestHeaderMode() : mode.getResponseHeaderMode();
+    return headerMode != HeaderSendMode.SKIP;
   }
 
   // ---------------------------------------------------------------- termination
 
-  private void respond(Side side, ImmediateResponse immediate, ExchangeOutcome outcome) {
+  private void respond(ImmediateResponse immediate, ExchangeOutcome outcome) {
     if (state != State.OPEN) {
       return;
     }
@@ -716,138 +687,109 @@ final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.E
     immediateOutcome = outcome;
     request.dropOutput();
     response.dropOutput();
-    cancelWriteWaiters();
-    stats.immediateResponses.increment();
+    parked = null;
+    pump.clear(id);
+    telemetry.immediateResponse();
     ProcessingResponse.Builder reply = Replies.immediate(immediate);
     attachMetadata(reply);
-    enqueue(reply.build(), immediate.body().size(), () -> {});
-    log.debug("stream {} immediate response status={} from {}", id, immediate.status(), side.label());
+    pump.enqueue(reply.build(), eventDirection, MessagePart.IMMEDIATE_RESPONSE, immediate.body().size(), () -> {});
+    log.debug("stream {} immediate response status={} from {}", id, immediate.status(), eventDirection.label());
+    schedulePump();
   }
 
-  private void processorFailed(Side side, String method, Throwable error) {
+  private void processorFailed(DirectionFlow d, String method, Throwable error) {
     if (state != State.OPEN) {
       return;
     }
     Throwable cause = unwrap(error);
-    String description = "processor failed in " + method + " (" + side.label() + "): " + cause;
+    String description = "processor failed in " + method + " (" + d.label() + "): " + cause;
     if (config.processorErrorPolicy() == ProcessorErrorPolicy.IMMEDIATE_500) {
       log.warn("stream {} {}; answering 500", id, description);
       busy = false;
-      respond(side, ImmediateResponse.of(500).withDetails("ext_proc_processor_error"), ExchangeOutcome.PROCESSOR_ERROR);
+      failure = description;
+      respond(ImmediateResponse.of(500).withDetails("ext_proc_processor_error"), ExchangeOutcome.PROCESSOR_ERROR);
       return;
     }
     log.warn("stream {} {}", id, description);
-    fail(Status.INTERNAL.withDescription(description).withCause(cause));
+    fail(Status.INTERNAL.withDescription(description).withCause(cause), ExchangeOutcome.PROCESSOR_ERROR);
   }
 
-  private void failInternal(String description) {
-    log.warn("stream {} failed: {}", id, description);
-    fail(Status.INTERNAL.withDescription(description));
+  /** A processor broke an output rule: the exchange fails with INTERNAL naming the rule, logged. */
+  void processorBrokeRule(DirectionFlow d, IllegalStateException error) {
+    if (state != State.OPEN) {
+      return;
+    }
+    log.warn("stream {} failed: {}", id, error.getMessage());
+    fail(Status.INTERNAL.withDescription(error.getMessage()), ExchangeOutcome.PROCESSOR_ERROR);
   }
 
-  private void protocolError(Status status, String description) {
-    stats.protocolErrors.increment();
-    log.warn("stream {} protocol error from client: {}", id, description);
-    fail(status.withDescription(description));
+  private void protocolError(InboundRules.Violation violation) {
+    log.warn("stream {} protocol error from client: {}", id, violation.description());
+    fail(violation.status(), ExchangeOutcome.PROTOCOL_ERROR);
   }
 
-  private void fail(Status status) {
+  private void fail(Status status, ExchangeOutcome outcome) {
     if (state == State.CLOSED) {
       return;
     }
-    try {
-      out.onError(status.asRuntimeException());
-    } catch (RuntimeException e) {
-      log.debug("stream {} could not send its error status: {}", id, e.toString());
-    }
-    Status.Code code = status.getCode();
-    close(code == Status.Code.INVALID_ARGUMENT || code == Status.Code.FAILED_PRECONDITION
-            || code == Status.Code.RESOURCE_EXHAUSTED
-        ? ExchangeOutcome.PROTOCOL_ERROR : ExchangeOutcome.PROCESSOR_ERROR);
+    failure = status.getDescription();
+    close(outcome, status);
   }
 
-  private void onCancelled() {
+  private void onCancelled(boolean deadlineExpired) {
     if (state == State.CLOSED) {
       return;
     }
-    close(state == State.IMMEDIATE ? immediateOutcome
-        : allStartedComplete() ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED);
+    if (state == State.IMMEDIATE) {
+      close(immediateOutcome);
+      return;
+    }
+    if (deadlineExpired) {
+      failure = "the gRPC deadline expired";
+      close(ExchangeOutcome.DEADLINE_EXCEEDED);
+      return;
+    }
+    boolean complete = mode != null && !busy && parked == null
+        && (request.state == DirectionState.IDLE ? !expected(request) : request.state.answered())
+        && (response.state == DirectionState.IDLE ? !expected(response) : response.state.answered());
+    telemetry.envoyCancelled(complete);
+    close(complete ? ExchangeOutcome.COMPLETED : ExchangeOutcome.CANCELLED);
   }
 
   private void onUncaught(Throwable t) {
     log.error("stream {} engine error", id, t);
-    fail(Status.INTERNAL.withDescription("ext_proc engine error: " + t).withCause(t));
+    fail(Status.INTERNAL.withDescription("ext_proc engine error: " + t).withCause(t), ExchangeOutcome.INTERNAL_ERROR);
   }
 
-  /** Releases everything the stream holds and reports its outcome, exactly once. */
   private void close(ExchangeOutcome outcome) {
+    close(outcome, null);
+  }
+
+  /**
+   * Releases everything the stream holds and reports its outcome, exactly once; ends the call
+   * with {@code status} when not null, after counting (whoever sees the status sees it counted).
+   */
+  private void close(ExchangeOutcome outcome, @Nullable Status status) {
     if (state == State.CLOSED) {
       return;
     }
     state = State.CLOSED;
-    outbound.clear();
-    outboundBytes = 0;
+    pump.clear(id);
     request.dropOutput();
     response.dropOutput();
-    inboundHeld = 0;
-    inboundChunk = null;
-    updateHeld();
-    cancelWriteWaiters();
-    switch (outcome) {
-      case COMPLETED:
-      case IMMEDIATE_RESPONSE:
-        stats.streamsCompleted.increment();
-        break;
-      case CANCELLED:
-        stats.streamsCancelled.increment();
-        break;
-      default:
-        stats.streamsFailed.increment();
-        break;
+    parked = null;
+    telemetry.ended(outcome);
+    if (status != null) {
+      pump.fail(status, id);
     }
-    stats.recordEnd(outcome);
-    if (processor != null) {
+    if (handler != null) {
       try {
-        processor.onClose(outcome);
+        handler.onClose(outcome);
       } catch (Throwable t) {
         log.warn("stream {} processor onClose threw {}", id, t.toString());
       }
     }
-    // Last, so that an observer who sees no active stream also sees its outcome counted and its
-    // processor closed (capture files, for example).
-    stats.activeStreams.decrementAndGet();
-    if (log.isDebugEnabled()) {
-      log.debug("stream {} closed outcome={} request_mode={} response_mode={} messages_in={} messages_out={}"
-              + " body_bytes_in={} body_bytes_out={} peak_bytes_held={} duration_ms={}",
-          id, outcome, request.mode, response.mode, messagesIn, messagesOut, bodyBytesIn, bodyBytesOut,
-          peakHeld, (System.nanoTime() - startNanos) / 1_000_000);
-    }
-  }
-
-  private void cancelWriteWaiters() {
-    if (writeWaiters.isEmpty()) {
-      return;
-    }
-    List<CompletableFuture<Void>> waiting = new ArrayList<>(writeWaiters);
-    writeWaiters.clear();
-    for (CompletableFuture<Void> waiter : waiting) {
-      waiter.completeExceptionally(new CancellationException("exchange " + id + " ended"));
-    }
-  }
-
-  private void updateHeld() {
-    long held = inboundHeld + outboundBytes + request.pending.size() + response.pending.size();
-    if (inboundChunk != null && (request.pending.isExactly(inboundChunk) || response.pending.isExactly(inboundChunk))) {
-      held -= inboundChunk.size(); // the chunk written back is the same bytes, held once
-    }
-    if (held != heldReported) {
-      stats.bytesHeld.addAndGet(held - heldReported);
-      heldReported = held;
-    }
-    if (held > peakHeld) {
-      peakHeld = held;
-      stats.recordPeak(held);
-    }
+    telemetry.closed(outcome, request.mode, response.mode, outcome.isFailure() ? failure : null);
   }
 
   private static Throwable unwrap(Throwable t) {
@@ -857,313 +799,5 @@ final class Exchange implements StreamObserver<ProcessingRequest>, dev.extproc.E
       t = t.getCause();
     }
     return t;
-  }
-
-  // ---------------------------------------------------------------- per-direction state
-
-  /** Where header mutations made right now go, or why they are refused. */
-  enum Target {
-    HEADERS,
-    BODY_HEADERS,
-    TRAILERS,
-    NONE_OUTSIDE_EVENT,
-    NONE_STREAMING_BODY,
-    NONE_END_BEFORE_TRAILERS
-  }
-
-  /** The state of one direction. Fields are touched on exec only, except the volatile ones. */
-  final class Side {
-    final Direction direction;
-    final Context ctx;
-    final OutputBuffer pending = new OutputBuffer();
-    volatile BodyMode mode = BodyMode.NONE;
-    volatile Target target = Target.NONE_OUTSIDE_EVENT;
-    volatile boolean outputClosed;
-    volatile boolean headersEndEvent;
-    boolean started;
-    boolean headersSeen;
-    boolean bodySeen;
-    boolean trailersSeen;
-    boolean endCalled;
-    boolean partialDone;
-    /** No more messages may come for this direction. */
-    boolean ended;
-    /** FULL_DUPLEX_STREAMED: the end event's stage completed; the final reply is due after the output. */
-    boolean endComplete;
-    /** The direction's final reply was handed to gRPC. */
-    boolean complete;
-    boolean headerReplySent;
-    boolean contentLengthPresent;
-    ProcessingResponse finalTrailers;
-    private Replies.MutationBuilder mutation;
-
-    Side(Direction direction) {
-      this.direction = direction;
-      this.ctx = new Context(this);
-    }
-
-    String label() {
-      return direction.label();
-    }
-
-    Replies.MutationBuilder mutation() {
-      if (mutation == null) {
-        mutation = new Replies.MutationBuilder();
-      }
-      return mutation;
-    }
-
-    Replies.MutationBuilder takeMutation() {
-      Replies.MutationBuilder taken = mutation;
-      mutation = null;
-      return taken;
-    }
-
-    void applyMode(BodyMode newMode) {
-      if (!bodySeen && !ended) {
-        mode = newMode;
-      }
-    }
-
-    boolean duplexFlushable() {
-      return mode == BodyMode.FULL_DUPLEX_STREAMED && bodySeen && headerReplySent && !complete;
-    }
-
-    long deliverable() {
-      return duplexFlushable() ? pending.size() : 0;
-    }
-
-    boolean duplexWorkLeft() {
-      return mode == BodyMode.FULL_DUPLEX_STREAMED && headerReplySent && !complete
-          && (endComplete || (bodySeen && !pending.isEmpty()));
-    }
-
-    void dropOutput() {
-      pending.clear();
-      mutation = null;
-      finalTrailers = null;
-      outputClosed = true;
-    }
-
-    boolean writable() {
-      return !outputClosed && (mode != BodyMode.NONE || headersEndEvent);
-    }
-  }
-
-  /** The {@link dev.extproc.MessageContext} of one direction. */
-  final class Context implements dev.extproc.MessageContext {
-    private final Side side;
-
-    Context(Side side) {
-      this.side = side;
-    }
-
-    @Override
-    public Direction direction() {
-      return side.direction;
-    }
-
-    @Override
-    public BodyMode bodyMode() {
-      return side.mode;
-    }
-
-    @Override
-    public dev.extproc.ExchangeContext exchange() {
-      return Exchange.this;
-    }
-
-    @Override
-    public CompletionStage<Void> write(ByteString data) {
-      java.util.Objects.requireNonNull(data, "data");
-      checkWritable();
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      if (exec.isCurrent()) {
-        doWrite(data, done);
-      } else {
-        exec.execute(() -> doWrite(data, done));
-      }
-      return done;
-    }
-
-    private void checkWritable() {
-      if (side.outputClosed) {
-        throw new IllegalStateException(side.label() + " output is closed (its end was already answered,"
-            + " or the exchange ended)");
-      }
-      if (side.mode == BodyMode.NONE && !side.headersEndEvent) {
-        throw new IllegalStateException(side.label() + " body mode is NONE: the body passes through Envoy"
-            + " and cannot be written (expected: STREAMED, BUFFERED, BUFFERED_PARTIAL or FULL_DUPLEX_STREAMED)");
-      }
-    }
-
-    private void doWrite(ByteString data, CompletableFuture<Void> done) {
-      if (state != State.OPEN) {
-        done.completeExceptionally(new CancellationException("exchange " + id + " ended"));
-        return;
-      }
-      if (!side.writable()) {
-        done.completeExceptionally(new IllegalStateException(side.label() + " output is closed"));
-        return;
-      }
-      side.pending.add(data);
-      updateHeld();
-      if (side.mode == BodyMode.FULL_DUPLEX_STREAMED) {
-        schedulePump();
-        if (!side.duplexFlushable() || deliverableBytes() < config.maxPendingOutputBytes()) {
-          done.complete(null);
-        } else {
-          writeWaiters.add(done);
-        }
-        return;
-      }
-      if (side.pending.size() > config.maxBodyMessageBytes()) {
-        IllegalStateException error = new IllegalStateException(side.label() + " reply body: "
-            + side.pending.size() + " bytes written for one " + side.mode + " reply (expected: <="
-            + " maxBodyMessageBytes " + config.maxBodyMessageBytes() + ")");
-        failInternal(error.getMessage());
-        done.completeExceptionally(error);
-        return;
-      }
-      done.complete(null); // delivered with this message's reply: waiting here would deadlock
-    }
-
-    @Override
-    public void setHeader(String name, String value) {
-      mutate(name, value, false);
-    }
-
-    @Override
-    public void appendHeader(String name, String value) {
-      mutate(name, value, true);
-    }
-
-    @Override
-    public void removeHeader(String name) {
-      mutate(name, null, false);
-    }
-
-    private void mutate(String name, String value, boolean append) {
-      String key = checkHeaderName(name);
-      if (value == null && append) {
-        throw new NullPointerException("value");
-      }
-      if (value != null) {
-        checkHeaderValue(key, value);
-      }
-      Target target = side.target;
-      switch (target) {
-        case NONE_OUTSIDE_EVENT:
-          throw new IllegalStateException("header mutation of " + side.label() + " outside an event"
-              + " (expected: in onHeaders, onTrailers, or a BUFFERED body event, before its stage completes)");
-        case NONE_STREAMING_BODY:
-          throw new IllegalStateException("header mutation during a " + side.mode + " " + side.label()
-              + " body event: Envoy has already forwarded the headers and ignores header mutations in"
-              + " STREAMED and FULL_DUPLEX_STREAMED body replies (expected: in onHeaders or onTrailers)");
-        case NONE_END_BEFORE_TRAILERS:
-          throw new IllegalStateException("header mutation in onEnd of " + side.label() + " before its"
-              + " trailers: the headers are gone (expected: trailers mutations in onTrailers)");
-        default:
-          break;
-      }
-      Runnable apply = () -> {
-        if (state != State.OPEN) {
-          return;
-        }
-        if (value == null) {
-          side.mutation().remove(key);
-        } else {
-          side.mutation().set(key, value, append);
-        }
-        if (key.equals("content-length") && target != Target.TRAILERS) {
-          side.contentLengthPresent = value != null;
-        }
-      };
-      if (exec.isCurrent()) {
-        apply.run();
-      } else {
-        exec.execute(apply);
-      }
-    }
-
-    @Override
-    public void respond(ImmediateResponse immediate) {
-      java.util.Objects.requireNonNull(immediate, "response");
-      Runnable apply = () -> Exchange.this.respond(side, immediate, ExchangeOutcome.IMMEDIATE_RESPONSE);
-      if (exec.isCurrent()) {
-        apply.run();
-      } else {
-        exec.execute(apply);
-      }
-    }
-
-    @Override
-    public void overrideMode(ProcessingMode override) {
-      java.util.Objects.requireNonNull(override, "mode");
-      if (!config.modeOverrideAllowed()) {
-        throw new IllegalStateException("overrideMode: mode overrides are disabled (expected:"
-            + " ExtProcConfig.modeOverrideAllowed true, matching Envoy's allow_mode_override)");
-      }
-      if (side.target != Target.HEADERS) {
-        throw new IllegalStateException("overrideMode outside onHeaders: Envoy honours mode_override"
-            + " only in a headers reply");
-      }
-      if (bodyWithoutWaiting) {
-        throw new IllegalStateException("overrideMode with send_body_without_waiting_for_header_response:"
-            + " Envoy ignores mode_override then");
-      }
-      if (request.mode == BodyMode.FULL_DUPLEX_STREAMED || response.mode == BodyMode.FULL_DUPLEX_STREAMED) {
-        throw new IllegalStateException("overrideMode while a direction is FULL_DUPLEX_STREAMED: Envoy"
-            + " ignores mode_override then");
-      }
-      Runnable apply = () -> pendingOverride = override;
-      if (exec.isCurrent()) {
-        apply.run();
-      } else {
-        exec.execute(apply);
-      }
-    }
-
-    @Override
-    public void setDynamicMetadata(Struct metadata) {
-      java.util.Objects.requireNonNull(metadata, "metadata");
-      Runnable apply = () -> pendingMetadata = MetadataValues.merge(pendingMetadata, metadata);
-      if (exec.isCurrent()) {
-        apply.run();
-      } else {
-        exec.execute(apply);
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "MessageContext[" + id + " " + side.label() + "]";
-    }
-  }
-
-  private static String checkHeaderName(String name) {
-    java.util.Objects.requireNonNull(name, "name");
-    if (name.isEmpty()) {
-      throw new IllegalArgumentException("name: \"\" (expected: a header name)");
-    }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c <= ' ' || c >= 0x7f || (c == ':' && i > 0)) {
-        throw new IllegalArgumentException("name: " + name.strip()
-            + " (expected: visible ASCII without spaces; ':' only to start a pseudo-header)");
-      }
-    }
-    return name.toLowerCase(java.util.Locale.ROOT);
-  }
-
-  /** Envoy rejects values with CR, LF or NUL (the whole reply then fails the request with 500). */
-  private static void checkHeaderValue(String name, String value) {
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '\r' || c == '\n' || c == 0) {
-        throw new IllegalArgumentException("value of " + name + ": contains CR, LF or NUL at index " + i
-            + " (expected: none; Envoy would reject the mutation)");
-      }
-    }
   }
 }

@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.slf4j.MDC;
 
 /**
  * Runs tasks one at a time, in submission order, on whichever thread submits while no other
@@ -12,14 +13,26 @@ import java.util.function.Consumer;
  * running task is queued and runs after it, so tasks never nest. One per stream: it is what makes
  * per-stream state single-threaded although gRPC callbacks, processor stages and writes arrive on
  * any thread.
+ *
+ * <p>While it runs tasks, the SLF4J MDC key {@value #MDC_KEY} holds the stream's exchange id (and
+ * the thread's previous value is restored after), so every log line of an exchange, the engine's
+ * and its processors', carries the id.
  */
 final class SerialExecutor implements Executor {
   private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
   private final AtomicReference<Thread> drainer = new AtomicReference<>();
-  private final Consumer<Throwable> onUncaught;
+  /** The MDC key that carries the exchange id while the exchange's tasks run. */
+  static final String MDC_KEY = "exchange_id";
 
-  /** @param onUncaught called (inside the executor) with anything a task throws */
-  SerialExecutor(Consumer<Throwable> onUncaught) {
+  private final Consumer<Throwable> onUncaught;
+  private final String exchangeId;
+
+  /**
+   * @param exchangeId put in the MDC while tasks run
+   * @param onUncaught called (inside the executor) with anything a task throws
+   */
+  SerialExecutor(String exchangeId, Consumer<Throwable> onUncaught) {
+    this.exchangeId = exchangeId;
     this.onUncaught = onUncaught;
   }
 
@@ -39,6 +52,8 @@ final class SerialExecutor implements Executor {
       if (!drainer.compareAndSet(null, Thread.currentThread())) {
         return; // another thread drains; it will see our task
       }
+      String previousId = MDC.get(MDC_KEY);
+      MDC.put(MDC_KEY, exchangeId);
       try {
         Runnable task;
         while ((task = queue.poll()) != null) {
@@ -53,6 +68,11 @@ final class SerialExecutor implements Executor {
           }
         }
       } finally {
+        if (previousId == null) {
+          MDC.remove(MDC_KEY);
+        } else {
+          MDC.put(MDC_KEY, previousId);
+        }
         drainer.set(null);
       }
       // A task added between the last poll and the release would be stranded: look again.

@@ -9,7 +9,9 @@ import dev.extproc.ProcessorFactory;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
@@ -42,13 +44,26 @@ public final class ServiceState {
     return stats;
   }
 
+  /**
+   * Binds {@code Process} with a request marshaller that never throws ({@link Inbound}): gRPC's
+   * own marshaller would turn a garbage message into UNKNOWN without telling the engine, leaving
+   * the exchange open forever.
+   */
   public ServerServiceDefinition bindService() {
-    return ServerServiceDefinition.builder(ExternalProcessorGrpc.getServiceDescriptor())
-        .addMethod(ExternalProcessorGrpc.getProcessMethod(), ServerCalls.asyncBidiStreamingCall(this::open))
+    MethodDescriptor<ProcessingRequest, ProcessingResponse> generated = ExternalProcessorGrpc.getProcessMethod();
+    MethodDescriptor<Inbound, ProcessingResponse> process =
+        generated.toBuilder(Inbound.MARSHALLER, generated.getResponseMarshaller()).build();
+    ServiceDescriptor original = ExternalProcessorGrpc.getServiceDescriptor();
+    ServiceDescriptor service = ServiceDescriptor.newBuilder(original.getName())
+        .setSchemaDescriptor(original.getSchemaDescriptor())
+        .addMethod(process)
+        .build();
+    return ServerServiceDefinition.builder(service)
+        .addMethod(process, ServerCalls.asyncBidiStreamingCall(this::open))
         .build();
   }
 
-  private StreamObserver<ProcessingRequest> open(StreamObserver<ProcessingResponse> responses) {
+  private StreamObserver<Inbound> open(StreamObserver<ProcessingResponse> responses) {
     Exchange exchange = new Exchange(this, (ServerCallStreamObserver<ProcessingResponse>) responses);
     exchange.start();
     return exchange;

@@ -16,7 +16,7 @@ class SerialExecutorTest {
   @Test
   void nestedTasksRunAfterTheCurrentOneNotInsideIt() {
     List<String> order = new CopyOnWriteArrayList<>();
-    SerialExecutor exec = new SerialExecutor(t -> order.add("error"));
+    SerialExecutor exec = new SerialExecutor("test", t -> order.add("error"));
     exec.execute(() -> {
       order.add("outer-start");
       exec.execute(() -> order.add("inner"));
@@ -27,7 +27,7 @@ class SerialExecutorTest {
 
   @Test
   void tasksFromManyThreadsNeverOverlap() throws Exception {
-    SerialExecutor exec = new SerialExecutor(t -> { });
+    SerialExecutor exec = new SerialExecutor("test", t -> { });
     AtomicInteger running = new AtomicInteger();
     AtomicInteger overlaps = new AtomicInteger();
     AtomicInteger done = new AtomicInteger();
@@ -60,7 +60,7 @@ class SerialExecutorTest {
   @Test
   void aThrowingTaskIsReportedAndLaterTasksStillRun() {
     List<String> seen = new CopyOnWriteArrayList<>();
-    SerialExecutor exec = new SerialExecutor(t -> seen.add(t.getMessage()));
+    SerialExecutor exec = new SerialExecutor("test", t -> seen.add(t.getMessage()));
     exec.execute(() -> { throw new IllegalStateException("bad"); });
     exec.execute(() -> seen.add("next"));
     assertThat(seen).containsExactly("bad", "next");

@@ -38,7 +38,7 @@ final class TestExchange implements dev.extproc.ExchangeContext {
   TestExchange(ProcessorFactory factory, ScheduledExecutorService scheduler) {
     this.id = "x" + System.nanoTime() + "-" + ids.incrementAndGet();
     this.scheduler = scheduler;
-    this.processor = dev.extproc.internal.LegacyBridge.asProcessor(factory.newProcessor(this));
+    this.processor = asProcessor(factory.newProcessor(this));
   }
 
   /** What one direction produced. */
@@ -210,5 +210,44 @@ final class TestExchange implements dev.extproc.ExchangeContext {
 
     @Override
     public void setDynamicMetadata(Struct metadata) {}
+  }
+
+  /** Drives an {@link dev.extproc.ExchangeHandler} through the {@link ExchangeProcessor} methods this harness knows. */
+  private static ExchangeProcessor asProcessor(dev.extproc.ExchangeHandler handler) {
+    if (handler instanceof ExchangeProcessor) {
+      return (ExchangeProcessor) handler;
+    }
+    dev.extproc.DirectionProcessor request = handler.request();
+    dev.extproc.DirectionProcessor response = handler.response();
+    return new ExchangeProcessor() {
+      private dev.extproc.DirectionProcessor of(dev.extproc.MessageContext ctx) {
+        return ctx.direction() == Direction.REQUEST ? request : response;
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Void> onHeaders(dev.extproc.MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
+        return of(ctx).onHeaders(ctx, headers, endOfStream);
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Void> onBody(dev.extproc.MessageContext ctx, ByteString chunk) {
+        return of(ctx).onBody(ctx, chunk, false);
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Void> onEnd(dev.extproc.MessageContext ctx) {
+        return of(ctx).onEnd(ctx);
+      }
+
+      @Override
+      public java.util.concurrent.CompletionStage<Void> onTrailers(dev.extproc.MessageContext ctx, HttpHeaders trailers) {
+        return of(ctx).onTrailers(ctx, trailers);
+      }
+
+      @Override
+      public void onClose(dev.extproc.ExchangeOutcome outcome) {
+        handler.onClose(outcome);
+      }
+    };
   }
 }
