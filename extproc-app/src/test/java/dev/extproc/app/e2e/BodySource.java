@@ -16,8 +16,9 @@ import java.util.HexFormat;
  *
  * @param seed selects the pseudo-random byte sequence
  * @param length the body length in bytes
+ * @param content the body's bytes when it is crafted ({@link #ofBytes}); null for a pseudo-random one
  */
-record BodySource(long seed, long length) {
+record BodySource(long seed, long length, byte[] content) {
 
   private static final VarHandle LONG_LE =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -26,6 +27,19 @@ record BodySource(long seed, long length) {
     if (length < 0) {
       throw new IllegalArgumentException("length: " + length + " (expected: >= 0)");
     }
+    if (content != null && content.length != length) {
+      throw new IllegalArgumentException("content: " + content.length + " B (expected: length " + length + ")");
+    }
+  }
+
+  /** A pseudo-random body: byte {@code i} is a function of {@code (seed, i)}. */
+  BodySource(long seed, long length) {
+    this(seed, length, null);
+  }
+
+  /** Returns a body of exactly these bytes (held in memory: for small, crafted bodies). */
+  static BodySource ofBytes(byte[] content) {
+    return new BodySource(0, content.length, content.clone());
   }
 
   /** Returns a body of {@code length} bytes whose content depends on the length (a distinct seed). */
@@ -49,6 +63,10 @@ record BodySource(long seed, long length) {
     if (offset < 0 || count < 0 || offset + count > length) {
       throw new IndexOutOfBoundsException(
           "range: [" + offset + ", " + (offset + count) + ") (expected: within [0, " + length + "))");
+    }
+    if (content != null) {
+      System.arraycopy(content, (int) offset, dst, dstOffset, count);
+      return;
     }
     long position = offset;
     long end = offset + count;
