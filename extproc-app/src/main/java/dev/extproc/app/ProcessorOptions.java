@@ -80,6 +80,13 @@ final class ProcessorOptions {
   TransformOptions transforms = new TransformOptions();
 
   @Option(
+      names = "--select-config",
+      paramLabel = "FILE",
+      description = "A processor chain per kind of exchange (path, host, content-type, content-encoding), one rule per"
+          + " line; --processor is the chain of unmatched exchanges. See docs/transforms.md.")
+  Path selectConfig;
+
+  @Option(
       names = "--file-io-threads",
       defaultValue = "4",
       description = "Threads doing the file I/O of capture and replace (default: ${DEFAULT-VALUE}).")
@@ -98,6 +105,15 @@ final class ProcessorOptions {
    *     unused options, or unusable files
    */
   ProcessorSetup toSetup(ExtProcConfig config) {
+    if (selectConfig != null) {
+      Path file = selectConfig;
+      selectConfig = null;
+      try {
+        return SelectConfig.read(file, toSetup(config), config);
+      } finally {
+        selectConfig = file;
+      }
+    }
     List<String> names = names();
     Set<String> used = new HashSet<>(names);
     requireOnlyWith(used, "capture", "--capture-dir", captureDir);

@@ -34,6 +34,7 @@ public final class StreamingMatcher implements BodyTransform {
   private final int maxLength;
   private final CarryBuffer carry;
   private final long[] counts;
+  private final String[] groups;
   private int lookBehind = -1;
   private boolean finished;
 
@@ -54,6 +55,10 @@ public final class StreamingMatcher implements BodyTransform {
     this.maxLength = max;
     this.carry = new CarryBuffer(max);
     this.counts = new long[this.rules.size()];
+    this.groups = new String[this.rules.size()];
+    for (int i = 0; i < groups.length; i++) {
+      groups[i] = "r" + i;
+    }
   }
 
   /** Returns the most bytes held between chunks (the longest rule's maximum match length). */
@@ -151,7 +156,7 @@ public final class StreamingMatcher implements BodyTransform {
 
   private int ruleOf(Matcher m) {
     for (int i = 0; i < rules.size(); i++) {
-      if (m.start("r" + i) >= 0) {
+      if (m.start(groups[i]) >= 0) {
         return i;
       }
     }
