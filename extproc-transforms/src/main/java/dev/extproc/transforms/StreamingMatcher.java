@@ -26,6 +26,10 @@ import java.util.regex.Pattern;
  * multi-byte character is never split because ASCII rules never match part of one (see {@link
  * RegexBound} for the allowed constructs).
  *
+ * <p>Speed: only positions whose byte can begin a match (found once by probing the pattern with
+ * each byte value) run the regex ({@code lookingAt}); the leftmost such position that matches is
+ * the match {@code find} would return.
+ *
  * <p>Not thread-safe; one instance per body.
  */
 public final class StreamingMatcher implements BodyTransform {
@@ -35,6 +39,7 @@ public final class StreamingMatcher implements BodyTransform {
   private final CarryBuffer carry;
   private final long[] counts;
   private final String[] groups;
+  private final boolean[] canStart;
   private int lookBehind = -1;
   private boolean finished;
 
@@ -55,6 +60,7 @@ public final class StreamingMatcher implements BodyTransform {
     this.maxLength = max;
     this.carry = new CarryBuffer(max);
     this.counts = new long[this.rules.size()];
+    this.canStart = startBytes(pattern);
     this.groups = new String[this.rules.size()];
     for (int i = 0; i < groups.length; i++) {
       groups[i] = "r" + i;
@@ -119,20 +125,30 @@ public final class StreamingMatcher implements BodyTransform {
     m.useAnchoringBounds(false);
     ByteString.Output out = ByteString.newOutput(n);
     int p = behind;
-    while (p < n) {
-      m.region(p, n);
-      if (!m.find()) {
-        break;
+    int q = behind; // the next position to try; none in [p, q) starts a match
+    while (q < n) {
+      if (!canStart[work[q] & 0xff]) {
+        q++;
+        continue;
       }
-      int s = m.start();
+      m.region(q, n);
+      if (!m.lookingAt()) {
+        if (!last && m.hitEnd() && q + maxLength >= n) {
+          break; // more bytes could make a match start here
+        }
+        q++;
+        continue;
+      }
+      int s = q;
       int e = m.end();
       if (!last && m.hitEnd() && s + maxLength >= n) {
-        break; // more bytes could change this match or find an earlier one
+        break; // more bytes could make this match longer
       }
       out.write(work, p, s - p);
       if (e == s) {
         out.write(work, s, 1);
         p = s + 1;
+        q = p;
         continue;
       }
       int rule = ruleOf(m);
@@ -144,6 +160,7 @@ public final class StreamingMatcher implements BodyTransform {
         counts[rule]++;
       }
       p = e;
+      q = e;
     }
     int keepFrom = last ? n : Math.max(p, n - maxLength);
     out.write(work, p, keepFrom - p);
@@ -152,6 +169,28 @@ public final class StreamingMatcher implements BodyTransform {
       lookBehind = work[keepFrom - 1] & 0xff;
     }
     return out.toByteString();
+  }
+
+  /**
+   * Returns which bytes can begin a match (or a zero-length one), probing the pattern with each
+   * byte after a word and after a non-word byte (for {@code \b}): positions starting with any other
+   * byte are skipped without running the regex, which is what makes the matcher fast on bodies
+   * where matches are rare.
+   */
+  private static boolean[] startBytes(Pattern pattern) {
+    boolean[] can = new boolean[256];
+    for (int b = 0; b < 256; b++) {
+      for (char before : new char[] {'a', ' '}) {
+        Matcher probe = pattern.matcher(new String(new char[] {before, (char) b}));
+        probe.useTransparentBounds(true);
+        probe.useAnchoringBounds(false);
+        probe.region(1, 2);
+        if (probe.lookingAt() || probe.hitEnd()) {
+          can[b] = true;
+        }
+      }
+    }
+    return can;
   }
 
   private int ruleOf(Matcher m) {
