@@ -47,7 +47,7 @@ public class StreamingMatcherBenchmark {
 
   @Setup
   public void setUp() {
-    StringBuilder text = new StringBuilder();
+    StringBuilder text = new StringBuilder("[");
     Random random = new Random(1);
     int record = 0;
     while (text.length() < BODY_BYTES) {
