@@ -36,9 +36,10 @@ public interface DirectionContext {
    * BUFFERED_PARTIAL, Envoy wants exactly one reply per body message: output goes into the reply to
    * the message being handled, so the stage completes at once (waiting would deadlock) and one
    * reply carries at most {@link ExtProcConfig#maxBodyMessageBytes()} (beyond it the exchange
-   * fails). Output written after a direction's last body reply can only be delivered when the
-   * processor {@linkplain DirectionProcessor#holdsBack() holds back}; otherwise it fails the
-   * exchange with an error that says so.
+   * fails). Output written after a direction's last body reply cannot be delivered and fails the
+   * exchange with an error that says so; a processor that {@linkplain DirectionProcessor#holdsBack()
+   * holds back} has its STREAMED chunks answered only once the next message arrived, so its
+   * {@code onEnd} output goes into a body reply (except when trailers end a STREAMED body).
    *
    * @throws IllegalStateException when the direction's output is closed (its end was answered, or
    *     the body mode is NONE and the headers did not end the message)

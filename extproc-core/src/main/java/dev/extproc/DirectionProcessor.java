@@ -21,11 +21,17 @@ import java.util.concurrent.CompletionStage;
  * with input chunks.
  *
  * <p><b>Holding bytes back.</b> A processor that keeps bytes across chunks (a carry buffer, a
- * matcher, a decoder) returns {@code true} from {@link #holdsBack()}. The engine then guarantees
- * that whatever it writes up to and including {@link #onEnd} reaches Envoy, in every body mode and
- * with or without trailers, and tells it in {@code onBody} which chunk is the last. The price: in
- * STREAMED, BUFFERED and BUFFERED_PARTIAL each chunk is handed over only once the direction's next
- * message has arrived (one chunk of latency and of memory). See {@code docs/writing-processors.md}.
+ * matcher, a decoder) returns {@code true} from {@link #holdsBack()}. In STREAMED the engine then
+ * hands each chunk over only once the direction's next message has arrived, or after at most
+ * 100 ms (half Envoy's default {@code message_timeout}, which also covers a chunk the engine
+ * holds), so {@code last} is exact whenever the client keeps sending, and output written up to
+ * and including {@link #onEnd} reaches Envoy: in the last chunk's reply, or in the reply to the
+ * empty end-of-stream message. The price: one chunk of latency and of memory. One case no engine
+ * can serve: in STREAMED, Envoy sends trailers only after every body chunk was answered, so when
+ * trailers end the body, output written after the last chunk's reply cannot be delivered and the
+ * exchange fails with an error that says so; use FULL_DUPLEX_STREAMED (output written in {@code
+ * onEnd} is always delivered) or BUFFERED ({@code last} is always true) for such directions. See
+ * {@code docs/architecture.md}.
  *
  * <p><b>Completion and flow control.</b> Every event method returns a stage that completes when
  * the processor is done with that event; the engine reads Envoy's next message only after that
@@ -70,9 +76,12 @@ public interface DirectionProcessor {
    * Called with one non-empty body chunk. The default passes it through unchanged.
    *
    * @param chunk the bytes Envoy sent; never empty
-   * @param last true when no body bytes follow this chunk in this direction. Always exact when
-   *     {@link #holdsBack()} is true; otherwise true only when Envoy marked the chunk as the end
-   *     of the body (not when trailers, or an empty end-of-stream chunk, follow)
+   * @param last true when no body bytes follow this chunk in this direction. With {@link
+   *     #holdsBack()} in STREAMED, exact unless the next message took longer than the look-ahead
+   *     bound (then false, and {@link #onEnd} tells the end); in BUFFERED always true; otherwise
+   *     true only when Envoy marked the chunk as the end of the body (not when trailers, or an
+   *     empty end-of-stream chunk, follow). In a {@link ProcessorChain}, exact only for the first
+   *     processor
    */
   default CompletionStage<Void> onBody(DirectionContext ctx, ByteString chunk, boolean last) {
     return ctx.passThrough(chunk);
@@ -81,8 +90,8 @@ public interface DirectionProcessor {
   /**
    * Called once when the direction's body is complete: after the last chunk, or before {@link
    * #onTrailers} when trailers end the message. Output written here is the tail of the body; it is
-   * always delivered in FULL_DUPLEX_STREAMED, and in the other body modes when {@link #holdsBack()}
-   * is true. Not called in body mode NONE (unless the headers end the message), nor after
+   * always delivered in FULL_DUPLEX_STREAMED and BUFFERED, and in STREAMED unless trailers end the
+   * body (see the class documentation). Not called in body mode NONE (unless the headers end the message), nor after
    * BUFFERED_PARTIAL's partial message.
    */
   default CompletionStage<Void> onEnd(DirectionContext ctx) {

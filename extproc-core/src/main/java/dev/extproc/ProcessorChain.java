@@ -315,20 +315,9 @@ public final class ProcessorChain implements ExchangeProcessor {
       return tail;
     }
 
-    @Override
-    public Direction direction() {
-      return outer.direction();
-    }
-
-    @Override
-    public BodyMode bodyMode() {
-      return outer.bodyMode();
-    }
-
-    @Override
-    public ExchangeContext exchange() {
-      return exchange;
-    }
+    @Override public Direction direction() { return outer.direction(); }
+    @Override public BodyMode bodyMode() { return outer.bodyMode(); }
+    @Override public ExchangeContext exchange() { return exchange; }
 
     @Override
     public CompletionStage<Void> write(ByteString data) {
@@ -372,20 +361,9 @@ public final class ProcessorChain implements ExchangeProcessor {
       return next == null ? outer.passThrough(chunk) : write(chunk);
     }
 
-    @Override
-    public void setHeader(String name, String value) {
-      outer.setHeader(name, value);
-    }
-
-    @Override
-    public void appendHeader(String name, String value) {
-      outer.appendHeader(name, value);
-    }
-
-    @Override
-    public void removeHeader(String name) {
-      outer.removeHeader(name);
-    }
+    @Override public void setHeader(String name, String value) { outer.setHeader(name, value); }
+    @Override public void appendHeader(String name, String value) { outer.appendHeader(name, value); }
+    @Override public void removeHeader(String name) { outer.removeHeader(name); }
 
     @Override
     public String toString() {

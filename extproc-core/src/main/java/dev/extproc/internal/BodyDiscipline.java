@@ -58,7 +58,7 @@ abstract class BodyDiscipline {
    */
   void beforeTrailers(Exchange x, DirectionFlow d, Runnable then) {
     if (!d.endCalled && d.state != DirectionState.PASSING_THROUGH && d.mode != BodyMode.NONE) {
-      x.handleEnd(d, true, then);
+      x.events.end(d, true, then);
     } else {
       then.run();
     }
@@ -89,7 +89,7 @@ abstract class BodyDiscipline {
     if (chunk.isEmpty()) {
       then.run();
     } else {
-      x.handleBody(d, chunk, last, then);
+      x.events.body(d, chunk, last, then);
     }
   }
 }

@@ -29,7 +29,7 @@ final class BufferedDiscipline extends BodyDiscipline {
       }
     };
     boolean wholeBody = !partial || endOfStream;
-    body(x, d, chunk, wholeBody, wholeBody ? () -> x.handleEnd(d, false, reply) : reply);
+    body(x, d, chunk, wholeBody, wholeBody ? () -> x.events.end(d, false, reply) : reply);
   }
 
   @Override

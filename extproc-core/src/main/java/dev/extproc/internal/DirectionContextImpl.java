@@ -38,7 +38,7 @@ final class DirectionContextImpl implements MessageContext {
 
   @Override
   public ExchangeContext exchange() {
-    return exchange;
+    return exchange.scope();
   }
 
   @Override

@@ -18,10 +18,12 @@ import org.slf4j.LoggerFactory;
  * held, and the {@link ExchangeSummary} at the end. Used on the exchange's serial executor only.
  */
 final class ExchangeTelemetry {
-  private static final Logger log = LoggerFactory.getLogger(ExchangeTelemetry.class);
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
   private final StatsImpl stats;
   private final ExchangeObserver observer;
+  /** False for {@link ExchangeObserver#NONE}: per-message observer calls are skipped altogether. */
+  private final boolean observing;
   private final ExchangeInfo exchange;
   private final long startNanos = System.nanoTime();
   private boolean started;
@@ -39,6 +41,7 @@ final class ExchangeTelemetry {
   ExchangeTelemetry(StatsImpl stats, ExchangeObserver observer, ExchangeInfo exchange) {
     this.stats = stats;
     this.observer = observer;
+    this.observing = observer != ExchangeObserver.NONE;
     this.exchange = exchange;
   }
 
@@ -59,7 +62,7 @@ final class ExchangeTelemetry {
     stats.messagesReceived.increment();
     if (direction != null && part != null) {
       bytesIn[direction.ordinal()] += bodyBytes;
-      if (started) {
+      if (started && observing) {
         guard("onMessageReceived", () -> observer.onMessageReceived(exchange, direction, part, bodyBytes));
       }
     }
@@ -69,10 +72,16 @@ final class ExchangeTelemetry {
     messagesOut++;
     stats.messagesSent.increment();
     bytesOut[direction.ordinal()] += bodyBytes;
+    if (!observing) {
+      return;
+    }
     guard("onMessageSent", () -> observer.onMessageSent(exchange, direction, part, bodyBytes));
   }
 
   void processorEvent(Direction direction, MessagePart part, boolean end, long startedNanos) {
+    if (!observing) {
+      return;
+    }
     long nanos = System.nanoTime() - startedNanos;
     guard("onProcessorEvent", () -> observer.onProcessorEvent(exchange, direction, part, end, nanos));
   }

@@ -22,7 +22,7 @@ final class FullDuplexDiscipline extends BodyDiscipline {
       }
       x.eventDone();
     };
-    body(x, d, chunk, endOfStream, endOfStream ? () -> x.handleEnd(d, false, done) : done);
+    body(x, d, chunk, endOfStream, endOfStream ? () -> x.events.end(d, false, done) : done);
   }
 
   @Override
@@ -41,16 +41,16 @@ final class FullDuplexDiscipline extends BodyDiscipline {
       }
       ByteString chunk = d.pending.take(x.config().maxChunkBytes());
       boolean last = d.pending.isEmpty() && d.state == DirectionState.ENDING && d.finalTrailers == null;
-      x.sendStreamed(d, chunk, last);
+      x.replier().sendStreamed(d, chunk, last);
       return true;
     }
     if (d.state != DirectionState.ENDING) {
       return false;
     }
     if (d.finalTrailers != null) {
-      x.sendTrailers(d);
+      x.replier().sendTrailers(d);
     } else {
-      x.sendStreamed(d, ByteString.EMPTY, true);
+      x.replier().sendStreamed(d, ByteString.EMPTY, true);
     }
     return true;
   }

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * decides when to pump, read or release.
  */
 final class OutboundPump {
-  private static final Logger log = LoggerFactory.getLogger(OutboundPump.class);
+  private static final Logger log = LoggerFactory.getLogger(Exchange.class);
 
   private record Reply(ProcessingResponse message, Direction direction, MessagePart part, int bodyBytes,
       Runnable onSent) {}

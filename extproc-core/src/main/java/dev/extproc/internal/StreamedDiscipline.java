@@ -41,10 +41,10 @@ final class StreamedDiscipline extends BodyDiscipline {
       return;
     }
     boolean heldIsLast = endOfStream && chunk.isEmpty();
-    x.handleBody(d, held, heldIsLast, () -> {
+    x.events.body(d, held, heldIsLast, () -> {
       if (heldIsLast) {
         // The tail written in onEnd goes into the held chunk's reply; the empty end gets its own.
-        x.handleEnd(d, false, () -> {
+        x.events.end(d, false, () -> {
           if (x.replyBody(d, held, false) && x.replyBody(d, chunk, true)) {
             x.eventDone();
           }
@@ -62,7 +62,7 @@ final class StreamedDiscipline extends BodyDiscipline {
       super.beforeTrailers(x, d, then);
       return;
     }
-    x.handleBody(d, held, true, () -> x.handleEnd(d, true, () -> {
+    x.events.body(d, held, true, () -> x.events.end(d, true, () -> {
       if (x.replyBody(d, held, false)) {
         then.run();
       }
@@ -86,7 +86,7 @@ final class StreamedDiscipline extends BodyDiscipline {
       x.eventDone();
       return;
     }
-    x.handleBody(d, held, false, () -> {
+    x.events.body(d, held, false, () -> {
       if (x.replyBody(d, held, false)) {
         x.eventDone();
       }
@@ -99,6 +99,6 @@ final class StreamedDiscipline extends BodyDiscipline {
         x.eventDone();
       }
     };
-    body(x, d, chunk, endOfStream, endOfStream ? () -> x.handleEnd(d, false, reply) : reply);
+    body(x, d, chunk, endOfStream, endOfStream ? () -> x.events.end(d, false, reply) : reply);
   }
 }
