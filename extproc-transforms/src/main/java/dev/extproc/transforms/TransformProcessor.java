@@ -3,6 +3,7 @@ package dev.extproc.transforms;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.ByteString;
+import dev.extproc.Direction;
 import dev.extproc.DirectionContext;
 import dev.extproc.DirectionProcessor;
 import dev.extproc.HttpHeaders;
@@ -103,7 +104,7 @@ public final class TransformProcessor implements DirectionProcessor, AutoCloseab
         transform = new InflatingDecoder(coding, decodeLimits).andThen(inner);
         ctx.removeHeader("content-encoding");
       }
-      if (ctx.direction() == dev.extproc.Direction.REQUEST) {
+      if (ctx.direction() == Direction.REQUEST) {
         // Ask the upstream only for codings this processor can read back.
         ctx.setHeader("accept-encoding", ContentCoding.ACCEPT);
       }
