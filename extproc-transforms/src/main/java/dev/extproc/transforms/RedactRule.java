@@ -25,9 +25,13 @@ public record RedactRule(String name, String regex, BiPredicate<byte[], int[]> v
 
   /** Card numbers: 13 to 19 digits, single spaces or dashes allowed between them, Luhn-checked. */
   public static final String CARD_REGEX = "\\b(?:\\d[ -]?){12,18}\\d\\b";
-  /** E-mail addresses (a local part of up to 64 characters, up to 9 domain labels). */
+  /**
+   * E-mail addresses (a local part of up to 64 characters, up to 9 domain labels). The local part
+   * is possessive: its class excludes '@', so giving characters back can never find a match, and
+   * not trying makes the rule several times faster on text.
+   */
   public static final String EMAIL_REGEX =
-      "[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){1,8}";
+      "[A-Za-z0-9._%+-]{1,64}+@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){1,8}";
   /** IBANs without spaces, mod-97-checked. */
   public static final String IBAN_REGEX = "\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b";
   /** Well-known API key shapes: AWS access key ids, GitHub, Slack, Stripe live, Google, OpenAI-style keys. */
