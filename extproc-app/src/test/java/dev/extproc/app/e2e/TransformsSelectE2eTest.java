@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.extension.ExtendWith;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -53,5 +54,31 @@ class TransformsSelectE2eTest {
         TestRequest.post("/buffered/other", BodySource.ofBytes(big), Framing.CONTENT_LENGTH));
     assertThat(unlimited.status()).isEqualTo(200);
     assertThat(unlimited.body()).isEqualTo(TransformsE2eTest.digestOf(big));
+  }
+
+  /**
+   * The response direction. In STREAMED Envoy removes the request's content-length, so the echo
+   * answers without one and the limit trips on the response body: the stream fails and
+   * the client gets Envoy's 500 where no response byte had gone yet, else a reset; never a
+   * complete 200, never the whole body.
+   */
+  @ParameterizedTest
+  @EnumSource(Protocol.class)
+  @ExpectsExtProcErrors
+  void aResponseOverItsLimitNeverCompletesAs200(Protocol protocol, E2eStack stack) {
+    Map<String, Long> before = stack.serverStats();
+    byte[] big = new byte[4096];
+    for (Framing framing : Framing.values()) {
+      TestResponse response = stack.viaExtProc(protocol,
+          TestRequest.post("/streamed/small-response", BodySource.ofBytes(big), framing));
+      if (response.outcome() == TestResponse.Outcome.COMPLETE) {
+        assertThat(response.status()).as("%s %s", framing, response).isIn(500, 502);
+      } else {
+        assertThat(response.outcome()).as("%s %s", framing, response)
+            .isIn(TestResponse.Outcome.RESET, TestResponse.Outcome.CONNECTION_CLOSED);
+        assertThat(response.body().length()).as("bytes the client got before the reset").isLessThan(big.length);
+      }
+    }
+    assertThat(LocalStackExtension.delta(stack.serverStats(), before, "streams_failed")).isEqualTo(2);
   }
 }
