@@ -43,7 +43,8 @@ public final class WholeBodyProcessor implements DirectionProcessor, AutoCloseab
   public interface BodyFunction {
     /**
      * Returns the new body (which may be {@code body} itself). Runs on the I/O executor; may block.
-     * The input is closed (its temp file deleted) after this returns.
+     * Every temp file, the input's and the result's, is deleted once the result has been streamed
+     * back or the exchange ended.
      *
      * @throws TransformException to refuse the body with a status
      */
@@ -144,21 +145,27 @@ public final class WholeBodyProcessor implements DirectionProcessor, AutoCloseab
         throw new TransformException(507, "cannot read the spilled body back: " + e, e);
       }
     }
-    try (input) {
-      WholeBody out = function.apply(input, headers);
-      synchronized (this) {
-        if (closed) {
-          if (out != input) {
-            out.close();
-          }
-          throw new java.util.concurrent.CancellationException("the exchange ended");
-        }
-        result = out == input ? null : out;
-      }
-      return out == input ? WholeBody.of(input.bytes()) : out;
+    WholeBody out;
+    try {
+      out = function.apply(input, headers);
     } catch (IOException e) {
+      input.close();
       throw new TransformException(500, "the body function failed: " + e, e);
+    } catch (RuntimeException e) {
+      input.close();
+      throw e;
     }
+    if (out != input) {
+      input.close(); // its temp file, if any, is not needed any more
+    }
+    synchronized (this) {
+      if (closed) {
+        out.close();
+        throw new java.util.concurrent.CancellationException("the exchange ended");
+      }
+      result = out; // streamed back, then closed (its temp file deleted) by close()
+    }
+    return out;
   }
 
   private CompletionStage<Void> stream(DirectionContext ctx, WholeBody body) {

@@ -75,6 +75,14 @@ class LimitAndWholeBodyTest {
     assertThat(spilled.body().toStringUtf8()).isEqualTo("size=3000 file=true");
     assertThat(files()).isZero();
 
+    FakeDirection same = new FakeDirection(Direction.REQUEST);
+    WholeBodyProcessor identity = new WholeBodyProcessor("whole-body", new WholeBodyLimits(10, 1 << 20, temp), io,
+        (body, headers) -> body);
+    ByteString input = ByteString.copyFromUtf8("0123456789".repeat(10_000));
+    assertThat(same.run(identity, HttpHeaders.empty(), Chunkings.fixed(input, 1000))).isNull();
+    assertThat(same.body()).isEqualTo(input);
+    assertThat(files()).isZero();
+
     FakeDirection result = new FakeDirection(Direction.RESPONSE);
     WholeBodyProcessor reversed = new WholeBodyProcessor("whole-body", new WholeBodyLimits(10, 1 << 20, temp), io,
         (body, headers) -> {
