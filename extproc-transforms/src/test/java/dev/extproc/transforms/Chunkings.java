@@ -4,7 +4,6 @@ import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.function.Function;
 
 /** Ways to cut a body into chunks, for tests that must not depend on where chunks end. */
 final class Chunkings {
@@ -52,14 +51,5 @@ final class Chunkings {
       out = out.concat(transform.apply(chunk));
     }
     return out.concat(transform.finish());
-  }
-
-  /** Asserts-friendly: the output of a fresh transform for each of every two-chunk cut. */
-  static List<ByteString> everyCut(ByteString body, Function<List<ByteString>, ByteString> run) {
-    List<ByteString> outputs = new ArrayList<>();
-    for (int cut = 0; cut <= body.size(); cut++) {
-      outputs.add(run.apply(splitAt(body, cut)));
-    }
-    return outputs;
   }
 }
