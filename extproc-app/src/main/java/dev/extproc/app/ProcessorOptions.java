@@ -32,13 +32,15 @@ import picocli.CommandLine.Option;
  * setup); {@code replace,capture} captures the replacements, i.e. what Envoy receives.
  */
 final class ProcessorOptions {
-  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay", "llm-usage", "guardrail", "mode-select");
+  static final List<String> NAMES = List.of("passthrough", "capture", "replace", "delay", "redact", "json-mask", "limit",
+      "llm-usage", "guardrail", "mode-select");
 
   @Option(
       names = "--processor",
       split = ",",
       defaultValue = "passthrough",
-      description = "Processors to chain, in order (default: ${DEFAULT-VALUE}). Known: passthrough, capture, replace, delay.")
+      description = "Processors to chain, in order (default: ${DEFAULT-VALUE}). Known: passthrough, capture, replace, delay,"
+          + " redact, json-mask, limit.")
   List<String> processors;
 
   @Option(
@@ -82,6 +84,16 @@ final class ProcessorOptions {
           + " (default when delay is in the chain: 1ms, the seed's sleep).")
   String delay;
 
+  @picocli.CommandLine.Mixin
+  TransformOptions transforms = new TransformOptions();
+
+  @Option(
+      names = "--select-config",
+      paramLabel = "FILE",
+      description = "A processor chain per kind of exchange (path, host, content-type, content-encoding), one rule per"
+          + " line; --processor is the chain of unmatched exchanges. See docs/transforms.md.")
+  Path selectConfig;
+
   @Option(
       names = "--file-io-threads",
       defaultValue = "4",
@@ -101,12 +113,22 @@ final class ProcessorOptions {
    *     unused options, or unusable files
    */
   ProcessorSetup toSetup(ExtProcConfig config) {
+    if (selectConfig != null) {
+      Path file = selectConfig;
+      selectConfig = null;
+      try {
+        return SelectConfig.read(file, toSetup(config), config);
+      } finally {
+        selectConfig = file;
+      }
+    }
     List<String> names = names();
     Set<String> used = new HashSet<>(names);
     requireOnlyWith(used, "capture", "--capture-dir", captureDir);
     requireOnlyWith(used, "replace", "--replace-request-body", replaceRequestBody);
     requireOnlyWith(used, "replace", "--replace-response-body", replaceResponseBody);
     requireOnlyWith(used, "delay", "--delay", delay);
+    transforms.requireUsed(used);
     DuplexReplace strategy;
     try {
       strategy = DuplexReplace.parse(duplexReplace);
@@ -163,6 +185,11 @@ final class ProcessorOptions {
             break;
           case "delay":
             factories.add(delay());
+            break;
+          case "redact":
+          case "json-mask":
+          case "limit":
+            factories.add(transforms.factory(name));
             break;
           case "llm-usage":
             factories.add(LlmUsageFactory.create());

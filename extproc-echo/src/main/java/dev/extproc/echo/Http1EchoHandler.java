@@ -218,6 +218,11 @@ final class Http1EchoHandler extends PumpingEchoHandler {
       if (contentType != null) {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
       }
+      // The echoed body keeps its encoding, so it must keep saying so.
+      String contentEncoding = request.headers().get(HttpHeaderNames.CONTENT_ENCODING);
+      if (contentEncoding != null) {
+        response.headers().set(HttpHeaderNames.CONTENT_ENCODING, contentEncoding);
+      }
       if (chunked) {
         HttpUtil.setTransferEncodingChunked(response, true);
       } else if (HttpUtil.isContentLengthSet(request)) {

@@ -180,6 +180,11 @@ final class Http2EchoStreamHandler extends PumpingEchoHandler {
       if (contentType != null) {
         response.set(HttpHeaderNames.CONTENT_TYPE, contentType);
       }
+      // The echoed body keeps its encoding, so it must keep saying so.
+      CharSequence contentEncoding = request.get(HttpHeaderNames.CONTENT_ENCODING);
+      if (contentEncoding != null) {
+        response.set(HttpHeaderNames.CONTENT_ENCODING, contentEncoding);
+      }
       CharSequence contentLength = request.get(HttpHeaderNames.CONTENT_LENGTH);
       if (contentLength != null) {
         response.set(HttpHeaderNames.CONTENT_LENGTH, contentLength);

@@ -5,19 +5,34 @@ import dev.extproc.client.GeneratedBody;
 import dev.extproc.client.RequestBody;
 
 /**
- * A deterministic request body of any length that is never held in memory (the HTTP client's
- * {@link GeneratedBody} under the e2e tests' name): the client generates it while sending, and a
- * test knows its SHA-256 without keeping it.
+ * A deterministic request body for the e2e tests: of any length and never held in memory (the HTTP
+ * client's {@link GeneratedBody}: the client generates it while sending, and a test knows its
+ * SHA-256 without keeping it), or crafted bytes ({@link #ofBytes}) when a test needs particular
+ * content.
  *
  * @param seed selects the pseudo-random byte sequence
  * @param length the body length in bytes
+ * @param content the body's bytes when it is crafted; null for a pseudo-random one
  */
-record BodySource(long seed, long length) implements RequestBody {
+record BodySource(long seed, long length, byte[] content) implements RequestBody {
 
   BodySource {
     if (length < 0) {
       throw new IllegalArgumentException("length: " + length + " (expected: >= 0)");
     }
+    if (content != null && content.length != length) {
+      throw new IllegalArgumentException("content: " + content.length + " B (expected: length " + length + ")");
+    }
+  }
+
+  /** A pseudo-random body. */
+  BodySource(long seed, long length) {
+    this(seed, length, null);
+  }
+
+  /** Returns a body of exactly {@code content} (copied). */
+  static BodySource ofBytes(byte[] content) {
+    return new BodySource(0, content.length, content.clone());
   }
 
   /** Returns a body of {@code length} bytes whose content depends on the length (a distinct seed). */
@@ -28,12 +43,12 @@ record BodySource(long seed, long length) implements RequestBody {
 
   @Override
   public Reader open() {
-    return generated().open();
+    return content != null ? RequestBody.ofBytes(content).open() : generated().open();
   }
 
-  /** Returns the digest of the whole body, computed by generating it once. */
+  /** Returns the digest of the whole body (for a generated one, computed by generating it once). */
   BodyDigest.Result expectedDigest() {
-    return generated().expectedDigest();
+    return content != null ? BodyDigest.Result.of(content) : generated().expectedDigest();
   }
 
   private GeneratedBody generated() {

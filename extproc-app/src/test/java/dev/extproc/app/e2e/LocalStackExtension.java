@@ -49,6 +49,9 @@ final class LocalStackExtension
       builder.echoArgs(Arrays.asList(config.echoArgs()))
           .serverArgs(Arrays.asList(config.serverArgs()))
           .echoProtocol(config.echoProtocol());
+      if (config.serverJvmOptions().length > 0) {
+        builder.serverJvmOptions(Arrays.asList(config.serverJvmOptions()));
+      }
     }
     E2eStack stack = new E2eStack(builder.build());
     context.getStore(NAMESPACE).put(STACK, stack);

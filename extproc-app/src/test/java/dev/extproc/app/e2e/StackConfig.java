@@ -19,6 +19,9 @@ import java.lang.annotation.Target;
   /** Extra arguments of {@code extproc server}. */
   String[] serverArgs() default {};
 
+  /** JVM options of the ext_proc server; empty: the stack's default. */
+  String[] serverJvmOptions() default {};
+
   /** The protocol Envoy speaks to the echo backend. */
   EnvoyEndpoints.UpstreamProtocol echoProtocol() default EnvoyEndpoints.UpstreamProtocol.HTTP1;
 }
