@@ -42,7 +42,7 @@ record BodySource(long seed, long length, byte[] content) implements RequestBody
   }
 
   @Override
-  public Reader open() {
+  public Reader open() throws java.io.IOException {
     return content != null ? RequestBody.ofBytes(content).open() : generated().open();
   }
 

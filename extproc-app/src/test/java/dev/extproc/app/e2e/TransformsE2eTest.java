@@ -1,5 +1,6 @@
 package dev.extproc.app.e2e;
 
+import dev.extproc.client.BodyDigest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
