@@ -53,7 +53,7 @@ final class DirectionContextImpl implements MessageContext {
           + " write's stage)");
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    exchange.runOnExecutor(() -> exchange.write(flow, data, done));
+    exchange.runOnExecutor(() -> exchange.writes().write(flow, data, done));
     return done;
   }
 

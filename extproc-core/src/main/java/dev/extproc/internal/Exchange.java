@@ -18,8 +18,6 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One ext_proc gRPC stream, i.e. one HTTP exchange: coordination only. Messages are checked by
  * {@link InboundRules} on arrival, dispatched one event at a time (a body message to its mode's
- * {@link BodyDiscipline}), replies are built by {@link Answers} and sent by the {@link
- * OutboundPump}; each direction's state is a {@link DirectionFlow}. Every field is touched only on
+ * {@link BodyDiscipline}), processors' writes are admitted by {@link OutputWrites}, replies are
+ * built by {@link Answers} and sent by the {@link OutboundPump}; each direction's state is a {@link
+ * DirectionFlow}. Every field is touched only on
  * {@link #exec}, the stream's serial executor, except the volatile ones.
  *
  * <p><b>Flow control.</b> Auto-request is off. The next message is requested when no event runs,
@@ -55,6 +54,7 @@ final class Exchange implements StreamObserver<Inbound> {
   private final ExchangeEnding ending;
   private final OutputBudget budget;
   private final FlowControl flow;
+  private final OutputWrites writes;
   final ProcessorEvents events;
   private @Nullable ProcessingMode mode;
   /** Envoy half-closed: no more messages come. */
@@ -79,6 +79,7 @@ final class Exchange implements StreamObserver<Inbound> {
     this.budget = new OutputBudget(config, pump, request, response);
     this.events = new ProcessorEvents(exec, telemetry, ending, this::processorFailed);
     this.flow = new FlowControl(this, pump, budget, ending, telemetry);
+    this.writes = new OutputWrites(this, config, ending, budget, pump, replier);
     this.call = call;
   }
 
@@ -110,6 +111,11 @@ final class Exchange implements StreamObserver<Inbound> {
 
   Replier replier() {
     return replier;
+  }
+
+  /** A processor's writes, once on the executor, and the one-reply size rule. */
+  OutputWrites writes() {
+    return writes;
   }
 
   String id() {
@@ -235,7 +241,7 @@ final class Exchange implements StreamObserver<Inbound> {
    * exchange failed instead (the reply would exceed maxBodyMessageBytes).
    */
   boolean replyBody(DirectionFlow d, ByteString chunk, boolean endOfStream) {
-    if (!checkReplySize(d, d.pending.size())) {
+    if (!writes.checkReplySize(d, d.pending.size())) {
       return false;
     }
     replier.queueBody(d, chunk, endOfStream);
@@ -281,7 +287,7 @@ final class Exchange implements StreamObserver<Inbound> {
     }), max.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
-  // ---------------------------------------------------------------- stages and writes
+  // ---------------------------------------------------------------- the executor
 
   /** Runs {@code task} now when on the executor, else queues it there. */
   void runOnExecutor(Runnable task) {
@@ -296,60 +302,8 @@ final class Exchange implements StreamObserver<Inbound> {
     return ending.isOpen();
   }
 
-  /** A write, on the executor: counts it against the budget and completes {@code done} when there is room. */
-  void write(DirectionFlow d, ByteString data, CompletableFuture<Void> done) {
-    if (!ending.isOpen()) {
-      done.completeExceptionally(new CancellationException("exchange " + id + " ended"));
-      return;
-    }
-    if (!d.writable()) {
-      IllegalStateException error = new IllegalStateException(d.label() + " output is closed on stream " + id
-          + " (rule: nothing may be written after a direction's end was answered)");
-      log.warn("stream {} {}", id, error.getMessage());
-      done.completeExceptionally(error);
-      return;
-    }
-    d.pending.add(data);
-    OutputBudget.Verdict verdict = budget.admit(d);
-    switch (verdict) {
-      case OVER_ONE_REPLY:
-        checkReplySize(d, d.pending.size());
-        done.completeExceptionally(new IllegalStateException(ending.failure()));
-        return;
-      case OVER_HARD_LIMIT:
-        ending.processorBrokeRule(budget.overHardLimit(d, id));
-        done.completeExceptionally(new IllegalStateException(ending.failure()));
-        return;
-      case NOW:
-        updateHeld();
-        if (d.discipline.writesWaitForBudget()) {
-          schedulePump(); // FULL_DUPLEX_STREAMED output goes out as soon as it may
-        }
-        done.complete(null);
-        return;
-      default:
-        updateHeld();
-        schedulePump();
-        pump.await(done);
-        if (verdict == OutputBudget.Verdict.WAIT_COMMITTING_HEADERS) {
-          d.headersCommitted = true;
-          replier.queueHeaders(this, d, false); // and maybeRequestNext reads one message ahead
-        }
-    }
-  }
-
   void updateHeld() {
     telemetry.held(budget.bytesHeld(parked));
-  }
-
-  boolean checkReplySize(DirectionFlow d, long size) {
-    if (size > config.maxBodyMessageBytes()) {
-      processorBrokeRule(d, new IllegalStateException(d.label() + " reply body: " + size + " bytes for one "
-          + d.mode + " message (expected: <= maxBodyMessageBytes " + config.maxBodyMessageBytes()
-          + "; only FULL_DUPLEX_STREAMED can emit more than one message's worth)"));
-      return false;
-    }
-    return true;
   }
 
   // ---------------------------------------------------------------- outbound

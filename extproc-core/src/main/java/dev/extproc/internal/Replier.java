@@ -39,7 +39,7 @@ final class Replier {
    */
   boolean queueHeaders(Exchange x, DirectionFlow d, boolean endOfStream) {
     ByteString body = endOfStream && !d.pending.isEmpty() ? d.pending.takeAll() : null;
-    if (body != null && !x.checkReplySize(d, body.size())) {
+    if (body != null && !x.writes().checkReplySize(d, body.size())) {
       return false;
     }
     ProcessingResponse.Builder reply = Answers.headers(d, body);

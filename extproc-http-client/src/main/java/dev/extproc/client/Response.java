@@ -60,7 +60,23 @@ public record Response(
 
   /** Returns whether the whole response arrived with status {@code 200}. */
   public boolean isCompleteOk() {
-    return outcome == Outcome.COMPLETE && status == 200;
+    return isCompleteWith(200);
+  }
+
+  /** Returns whether the whole response arrived (its framing ended) with status {@code expected}. */
+  public boolean isCompleteWith(int expected) {
+    return outcome == Outcome.COMPLETE && status == expected;
+  }
+
+  /**
+   * Returns whether the response was cut short: final response headers arrived, then the server's
+   * side ended the exchange (closed the connection, reset the stream) before the body's framing
+   * (content-length, last chunk, end of stream) did. A cut 200 is a failed transfer, never a
+   * success. Without final headers ({@link #status} 0) the exchange had no response rather than a
+   * cut one; a {@link Outcome#CLIENT_ABORTED} exchange is neither.
+   */
+  public boolean isCut() {
+    return status != 0 && (outcome == Outcome.CONNECTION_CLOSED || outcome == Outcome.RESET);
   }
 
   /** Returns the first value of response header {@code name} (lower case). */

@@ -3,6 +3,9 @@ package dev.extproc.app.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Response;
 import dev.extproc.stack.LocalStack;
 import java.io.IOException;
 import java.net.URI;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskFaultsE2eTest {
   private static final long DISK_BYTES = 2L * 1024 * 1024;
 
+  private final HttpClient client = new HttpClient();
   private Path mount;
   private Path captures;
   private LocalStack stack;
@@ -48,14 +52,16 @@ class DiskFaultsE2eTest {
         stack.close();
       }
     } finally {
+      client.close();
       if (captures != null) {
         Mounts.unmount(mount);
       }
     }
   }
 
-  private URI uri(String path) {
-    return stack.extProcUri().resolve(path);
+  private Response post(String path, long size) throws Exception {
+    URI uri = stack.extProcUri().resolve(path);
+    return client.exchange(FaultUploads.address(uri), HttpProtocol.HTTP_1_1, FaultUploads.post(uri, size));
   }
 
   private void awaitNoOpenFile() {
@@ -79,41 +85,41 @@ class DiskFaultsE2eTest {
   void diskFullMidUpload_thenReadOnly() throws Exception {
     Map<String, Long> before = stack.extProcAdmin().stats();
 
-    FaultClient.Seen full = FaultClient.post(uri("/streamed"), 8L * 1024 * 1024);
-    System.out.println("FAULT capture disk full mid-upload (2 MiB tmpfs, 8 MiB upload): " + full);
+    Response full = post("/streamed", 8L * 1024 * 1024);
+    System.out.println("FAULT capture disk full mid-upload (2 MiB tmpfs, 8 MiB upload): " + FaultUploads.describe(full));
 
     // Never a complete 200 with a body other than the upload.
-    if (full.ending() == FaultClient.Ending.COMPLETE && full.status() == 200) {
-      assertThat(full.sha256()).isEqualTo(FaultClient.sha256Of(8L * 1024 * 1024));
+    if (full.isCompleteWith(200)) {
+      assertThat(full.body().sha256()).isEqualTo(FaultUploads.sha256Of(8L * 1024 * 1024));
     }
-    assertThat(full.completeWith(200)).as("the capture cannot have succeeded: %s", full).isFalse();
+    assertThat(full.isCompleteWith(200)).as("the capture cannot have succeeded: %s", FaultUploads.describe(full)).isFalse();
     awaitNoOpenFile();
     assertThat(stack.extProcAdmin().stat("capture_errors")).isGreaterThan(before.get("capture_errors"));
     assertThat(files(".body")).as("no incomplete capture under a final name").isEmpty();
 
     // The partial files stay (by design, for inspection) and keep the disk full: a clear 500 until cleaned.
-    FaultClient.Seen whileFull = FaultClient.post(uri("/streamed"), 100_000);
-    System.out.println("FAULT capture disk still full, next 100 KB upload: " + whileFull);
+    Response whileFull = post("/streamed", 100_000);
+    System.out.println("FAULT capture disk still full, next 100 KB upload: " + FaultUploads.describe(whileFull));
     for (Path partial : files(".partial")) {
       Files.delete(partial);
     }
-    FaultClient.Seen cleaned = FaultClient.post(uri("/streamed"), 100_000);
-    assertThat(cleaned.completeWith(200)).as("after removing the partial files: %s", cleaned).isTrue();
-    assertThat(cleaned.sha256()).isEqualTo(FaultClient.sha256Of(100_000));
+    Response cleaned = post("/streamed", 100_000);
+    assertThat(cleaned.isCompleteWith(200)).as("after removing the partial files: %s", FaultUploads.describe(cleaned)).isTrue();
+    assertThat(cleaned.body().sha256()).isEqualTo(FaultUploads.sha256Of(100_000));
 
     Mounts.readOnly(mount);
-    FaultClient.Seen readOnly;
+    Response readOnly;
     try {
-      readOnly = FaultClient.post(uri("/streamed"), 100_000);
+      readOnly = post("/streamed", 100_000);
     } finally {
       Mounts.readWrite(mount);
     }
-    System.out.println("FAULT capture dir read-only: " + readOnly);
-    assertThat(readOnly.completeWith(500)).as("%s", readOnly).isTrue();
-    assertThat(readOnly.head()).contains("capture failed");
+    System.out.println("FAULT capture dir read-only: " + FaultUploads.describe(readOnly));
+    assertThat(readOnly.isCompleteWith(500)).as("%s", FaultUploads.describe(readOnly)).isTrue();
+    assertThat(readOnly.bodyHeadText()).contains("capture failed");
     awaitNoOpenFile();
 
-    FaultClient.Seen after = FaultClient.post(uri("/streamed"), 100_000);
-    assertThat(after.completeWith(200)).as("writable again: %s", after).isTrue();
+    Response after = post("/streamed", 100_000);
+    assertThat(after.isCompleteWith(200)).as("writable again: %s", FaultUploads.describe(after)).isTrue();
   }
 }

@@ -3,9 +3,13 @@ package dev.extproc.app.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.extproc.client.Exchange;
+import dev.extproc.client.HttpClient;
+import dev.extproc.client.HttpProtocol;
+import dev.extproc.client.Response;
+import dev.extproc.client.UploadGate;
 import dev.extproc.stack.ExtProcFilterStats;
 import dev.extproc.stack.LocalStack;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,13 +32,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * capture}: SIGKILL and SIGTERM mid-upload on {@code /streamed} (failure_mode_allow false) and
  * {@code /fail-open-streamed} (true), and a storm of client aborts. Each test prints what the
  * client saw and how fast; afterwards the server holds no stream, byte or capture file, and the
- * next request succeeds. Figures in docs/reliability.md.
+ * next request succeeds. The uploads run on the project's {@link HttpClient}, held mid-body by an
+ * {@link UploadGate}. Figures in docs/reliability.md.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
 class ServerFaultsE2eTest {
   private static final int MIB = 1024 * 1024;
 
+  private final HttpClient client = new HttpClient();
   private LocalStack stack;
 
   @BeforeAll
@@ -44,24 +50,43 @@ class ServerFaultsE2eTest {
 
   @AfterAll
   void stop() {
-    if (stack != null) {
-      stack.close();
+    try {
+      if (stack != null) {
+        stack.close();
+      }
+    } finally {
+      client.close();
     }
   }
 
   @AfterEach
-  void serverBackAndEmpty() throws IOException {
+  void serverBackAndEmpty() throws Exception {
     if (stack.extProcPid().isEmpty() || !stack.extProcProcess().orElseThrow().isAlive()) {
       stack.startExtProcServer();
     }
     awaitServerHoldsNothing();
-    FaultClient.Seen next = FaultClient.post(uri("/streamed"), 100_000);
-    assertThat(next.completeWith(200)).as("the next request: %s", next).isTrue();
-    assertThat(next.sha256()).isEqualTo(FaultClient.sha256Of(100_000));
+    Response next = post("/streamed", 100_000);
+    assertThat(next.isCompleteWith(200)).as("the next request: %s", FaultUploads.describe(next)).isTrue();
+    assertThat(next.body().sha256()).isEqualTo(FaultUploads.sha256Of(100_000));
   }
 
   private URI uri(String path) {
     return stack.extProcUri().resolve(path);
+  }
+
+  private Response post(String path, long size) throws Exception {
+    URI uri = uri(path);
+    return client.exchange(FaultUploads.address(uri), HttpProtocol.HTTP_1_1, FaultUploads.post(uri, size));
+  }
+
+  /** An upload of {@code size} bytes held by its gate once {@code pauseAt} of them were written. */
+  private record Upload(Exchange exchange, UploadGate gate, String sentSha256) {}
+
+  private Upload start(String path, long size, long pauseAt) {
+    URI uri = uri(path);
+    UploadGate gate = new UploadGate(pauseAt);
+    Exchange exchange = client.start(FaultUploads.address(uri), HttpProtocol.HTTP_1_1, FaultUploads.post(uri, size).withGate(gate));
+    return new Upload(exchange, gate, FaultUploads.sha256Of(size));
   }
 
   private Map<String, Long> stats() {
@@ -90,10 +115,10 @@ class ServerFaultsE2eTest {
         });
   }
 
-  private FaultClient.Upload uploadPausedMidBody(String path) throws IOException, InterruptedException {
+  private Upload uploadPausedMidBody(String path) {
     long messagesBefore = stats().get("messages_received");
-    FaultClient.Upload upload = FaultClient.start(uri(path), 4L * MIB, MIB);
-    upload.awaitPaused();
+    Upload upload = start(path, 4L * MIB, MIB);
+    upload.gate().awaitReached();
     awaitStreams(1, messagesBefore);
     return upload;
   }
@@ -102,50 +127,56 @@ class ServerFaultsE2eTest {
   @ValueSource(strings = {"/streamed", "/fail-open-streamed"})
   void sigkillMidUpload(String path) throws Exception {
     ExtProcFilterStats envoyBefore = stack.envoyAdmin().extProcStats();
-    FaultClient.Upload upload = uploadPausedMidBody(path);
+    Upload upload = uploadPausedMidBody(path);
 
     stack.killExtProcServer();
-    upload.resume();
-    FaultClient.Seen seen = upload.join();
-    System.out.println("FAULT sigkill mid-upload " + path + ": " + seen);
+    long resumedAt = System.nanoTime();
+    upload.gate().resume();
+    Response seen = upload.exchange().await();
+    Duration sinceResume = Duration.ofNanos(System.nanoTime() - resumedAt);
+    String described = FaultUploads.describe(seen);
+    System.out.println("FAULT sigkill mid-upload " + path + ": " + described + ", " + sinceResume.toMillis() + " ms after resuming");
 
     ExtProcFilterStats envoyAfter = stack.envoyAdmin().extProcStats();
     if (path.equals("/fail-open-streamed")) {
       // Envoy goes on without ext_proc: the whole body, byte for byte.
-      assertThat(seen.completeWith(200)).as("%s", seen).isTrue();
-      assertThat(seen.sha256()).isEqualTo(upload.sentSha256);
+      assertThat(seen.isCompleteWith(200)).as("%s", described).isTrue();
+      assertThat(seen.body().sha256()).isEqualTo(upload.sentSha256());
       assertThat(envoyAfter.failureModeAllowed()).isGreaterThan(envoyBefore.failureModeAllowed());
     } else {
-      // Fail closed: a 5xx while the response status is still held for the processor, else a cut response.
-      assertThat(seen.ending() == FaultClient.Ending.COMPLETE ? seen.status() >= 500 : true).as("%s", seen).isTrue();
+      // Fail closed: a 5xx while the response status is still held for the processor, else a cut
+      // response or none (the connection closed by Envoy, never by this client).
+      assertThat(seen.outcome() == Response.Outcome.COMPLETE ? seen.status() >= 500
+          : seen.outcome() == Response.Outcome.CONNECTION_CLOSED).as("%s", described).isTrue();
       assertThat(envoyAfter.streamsFailed()).isGreaterThan(envoyBefore.streamsFailed());
     }
-    assertThat(seen.elapsed()).as("time to the answer after the kill: %s", seen).isLessThan(Duration.ofSeconds(5));
+    assertThat(sinceResume).as("time to the answer after the kill: %s", described).isLessThan(Duration.ofSeconds(5));
     long restart = System.nanoTime();
     stack.startExtProcServer();
-    FaultClient.Seen next = FaultClient.post(uri(path), 100_000);
+    Response next = post(path, 100_000);
     System.out.println("FAULT sigkill " + path + ": server serving again " + (System.nanoTime() - restart) / 1_000_000
-        + " ms after the restart began (start, health, first request): " + next);
-    assertThat(next.completeWith(200)).as("%s", next).isTrue();
+        + " ms after the restart began (start, health, first request): " + FaultUploads.describe(next));
+    assertThat(next.isCompleteWith(200)).as("%s", FaultUploads.describe(next)).isTrue();
   }
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"/streamed", "/fail-open-streamed"})
   void sigtermMidUpload_theUploadInFlightFinishes(String path) throws Exception {
-    FaultClient.Upload upload = uploadPausedMidBody(path);
+    Upload upload = uploadPausedMidBody(path);
     long started = System.nanoTime();
     CompletableFuture<Void> stopping = CompletableFuture.runAsync(stack::stopExtProcServer);
     // Draining: the admin answers 503, no new stream is accepted, streams in flight go on.
     await("the server reports draining").atMost(Duration.ofSeconds(10)).until(() -> !stack.extProcAdmin().isHealthy());
 
-    upload.resume();
-    FaultClient.Seen seen = upload.join();
+    upload.gate().resume();
+    Response seen = upload.exchange().await();
     stopping.join();
     Duration stop = Duration.ofNanos(System.nanoTime() - started);
-    System.out.println("FAULT sigterm mid-upload " + path + ": " + seen + "; server stopped after " + stop.toMillis() + " ms");
+    System.out.println("FAULT sigterm mid-upload " + path + ": " + FaultUploads.describe(seen) + "; server stopped after "
+        + stop.toMillis() + " ms");
 
-    assertThat(seen.completeWith(200)).as("%s", seen).isTrue();
-    assertThat(seen.sha256()).isEqualTo(upload.sentSha256);
+    assertThat(seen.isCompleteWith(200)).as("%s", FaultUploads.describe(seen)).isTrue();
+    assertThat(seen.body().sha256()).isEqualTo(upload.sentSha256());
     assertThat(stop).as("the server stops once the upload is done, well within its 10 s grace").isLessThan(Duration.ofSeconds(8));
     stack.startExtProcServer();
   }
@@ -155,19 +186,21 @@ class ServerFaultsE2eTest {
     int uploads = 40;
     Map<String, Long> before = stats();
     ExtProcFilterStats envoyBefore = stack.envoyAdmin().extProcStats();
-    List<FaultClient.Upload> started = new ArrayList<>();
+    List<Upload> started = new ArrayList<>();
     for (int i = 0; i < uploads; i++) {
-      FaultClient.Upload upload = FaultClient.start(uri(i % 2 == 0 ? "/streamed" : "/full-duplex-streamed"), 4L * MIB, 256 * 1024);
-      started.add(upload);
+      started.add(start(i % 2 == 0 ? "/streamed" : "/full-duplex-streamed", 4L * MIB, 256 * 1024));
     }
-    for (FaultClient.Upload upload : started) {
-      upload.awaitPaused();
+    for (Upload upload : started) {
+      upload.gate().awaitReached();
     }
     awaitStreams(uploads, before.get("messages_received"));
 
     long abortAt = System.nanoTime();
-    for (FaultClient.Upload upload : started) {
-      upload.abort();
+    for (Upload upload : started) {
+      upload.gate().abort(); // closes the client's connection where the upload stands
+    }
+    for (Upload upload : started) {
+      upload.exchange().await();
     }
     awaitServerHoldsNothing();
     Duration released = Duration.ofNanos(System.nanoTime() - abortAt);

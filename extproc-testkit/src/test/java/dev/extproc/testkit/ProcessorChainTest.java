@@ -1,9 +1,20 @@
-package dev.extproc;
+package dev.extproc.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.extproc.BodyMode;
+import dev.extproc.Direction;
+import dev.extproc.ExchangeOutcome;
+import dev.extproc.ExchangeProcessor;
+import dev.extproc.HttpHeaders;
+import dev.extproc.ImmediateResponse;
+import dev.extproc.MessageContext;
+import dev.extproc.PassthroughProcessor;
+import dev.extproc.Processing;
+import dev.extproc.ProcessorChain;
+import dev.extproc.ProcessorFactory;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -14,6 +25,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
+/**
+ * {@link ProcessorChain} driven directly, event by event, on a {@link RecordingDirectionContext}:
+ * the test holds the context, so it decides when the engine's write stage completes.
+ */
 class ProcessorChainTest {
 
   /** Records its events into a shared log and applies a transformation to each chunk. */
@@ -89,7 +104,7 @@ class ProcessorChainTest {
           }
         };
     ProcessorChain chain = ProcessorChain.of(List.of(upper, doubler));
-    RecordingContext ctx = new RecordingContext(Direction.REQUEST, BodyMode.STREAMED);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
 
     await(chain.onHeaders(ctx, HttpHeaders.empty(), false));
     await(chain.onBody(ctx, utf8("ab")));
@@ -111,11 +126,11 @@ class ProcessorChainTest {
   void headerMutationsAccumulateInChainOrder() throws Exception {
     List<String> log = new ArrayList<>();
     ProcessorChain chain = ProcessorChain.of(List.of(new Step("a", log), new Step("b", log)));
-    RecordingContext ctx = new RecordingContext(Direction.RESPONSE, BodyMode.BUFFERED);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.BUFFERED);
 
     await(chain.onHeaders(ctx, HttpHeaders.empty(), false));
 
-    assertThat(ctx.events).containsExactly("set:x-step=a", "set:x-step=b");
+    assertThat(ctx.events()).containsExactly("set:x-step=a", "set:x-step=b");
   }
 
   @Test
@@ -131,7 +146,7 @@ class ProcessorChainTest {
         };
     Step after = new Step("after", log);
     ProcessorChain chain = ProcessorChain.of(List.of(appender, after));
-    RecordingContext ctx = new RecordingContext(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED);
 
     await(chain.onHeaders(ctx, HttpHeaders.empty(), true));
     await(chain.onEnd(ctx));
@@ -171,7 +186,7 @@ class ProcessorChainTest {
           }
         };
     ProcessorChain chain = ProcessorChain.of(List.of(burst, slow));
-    RecordingContext ctx = new RecordingContext(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED);
 
     CompletionStage<Void> body = chain.onBody(ctx, utf8("x"));
     for (int i = 0; i < 3; i++) {
@@ -190,7 +205,7 @@ class ProcessorChainTest {
     CompletableFuture<Void> engineRoom = new CompletableFuture<>();
     List<String> log = new ArrayList<>();
     ProcessorChain chain = ProcessorChain.of(List.of(new Step("a", log), new Step("b", log)));
-    RecordingContext ctx = new RecordingContext(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED).writeStages(() -> engineRoom);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED).writeStages(() -> engineRoom);
 
     CompletionStage<Void> body = chain.onBody(ctx, utf8("x"));
 
@@ -214,13 +229,13 @@ class ProcessorChainTest {
     Step first = new Step("first", log);
     Step last = new Step("last", log);
     ProcessorChain chain = ProcessorChain.of(List.of(first, refuser, last));
-    RecordingContext ctx = new RecordingContext(Direction.REQUEST, BodyMode.STREAMED);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
 
     await(chain.onHeaders(ctx, HttpHeaders.empty(), false));
     chain.onClose(ExchangeOutcome.IMMEDIATE_RESPONSE);
 
     assertThat(log).doesNotContain("last.headers");
-    assertThat(ctx.responses).hasSize(1);
+    assertThat(ctx.responses()).hasSize(1);
     assertThat(first.closes).isEqualTo(1);
     assertThat(refuser.closes).isEqualTo(1);
     assertThat(last.closes).isEqualTo(1);
@@ -237,7 +252,7 @@ class ProcessorChainTest {
           }
         };
     ProcessorChain chain = ProcessorChain.of(List.of(new Step("a", log), broken));
-    RecordingContext ctx = new RecordingContext(Direction.REQUEST, BodyMode.STREAMED);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
 
     assertThat(chain.onBody(ctx, utf8("x")).toCompletableFuture())
         .failsWithin(5, TimeUnit.SECONDS)

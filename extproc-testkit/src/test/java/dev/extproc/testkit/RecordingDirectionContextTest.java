@@ -1,0 +1,91 @@
+package dev.extproc.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import dev.extproc.BodyMode;
+import dev.extproc.Direction;
+import dev.extproc.DirectionContext;
+import dev.extproc.DirectionProcessor;
+import dev.extproc.HttpHeaders;
+import dev.extproc.ImmediateResponse;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The direction-context double: a DirectionProcessor unit-tested without an engine. */
+class RecordingDirectionContextTest {
+
+  /** Upper-cases the body, marks the headers, and answers 413 beyond 5 bytes after a 1 s timer. */
+  private static final class Upper implements DirectionProcessor {
+    private long seen;
+
+    @Override
+    public CompletionStage<Void> onHeaders(DirectionContext ctx, HttpHeaders headers, boolean endOfStream) {
+      ctx.setHeader("x-upper", "yes");
+      ctx.removeHeader("content-length");
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Void> onBody(DirectionContext ctx, ByteString chunk, boolean last) {
+      seen += chunk.size();
+      if (seen > 5) {
+        ctx.exchange().scheduler().schedule(() -> ctx.exchange().respond(ImmediateResponse.of(413)), 1, TimeUnit.SECONDS);
+      }
+      return ctx.write(ByteString.copyFromUtf8(chunk.toStringUtf8().toUpperCase(Locale.ROOT)));
+    }
+  }
+
+  @Test
+  void recordsWhatAProcessorDoes_inOrder() {
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
+    Upper upper = new Upper();
+
+    upper.onHeaders(ctx, HttpHeaders.empty(), false);
+    upper.onBody(ctx, ByteString.copyFromUtf8("abc"), false);
+    upper.onBody(ctx, ByteString.copyFromUtf8("def"), true);
+
+    assertThat(ctx.output().toStringUtf8()).isEqualTo("ABCDEF");
+    assertThat(ctx.events()).containsExactly("set:x-upper=yes", "remove:content-length", "write:ABC", "write:DEF");
+    assertThat(ctx.direction()).isEqualTo(Direction.REQUEST);
+    assertThat(ctx.bodyMode()).isEqualTo(BodyMode.STREAMED);
+  }
+
+  @Test
+  void theExchangesTimersRunOnTheManualClock_andItsOperationsAreRecorded() {
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.FULL_DUPLEX_STREAMED);
+    new Upper().onBody(ctx, ByteString.copyFromUtf8("too long"), true);
+
+    ctx.scheduler().advance(Duration.ofMillis(999));
+    assertThat(ctx.responses()).isEmpty();
+    ctx.scheduler().advance(Duration.ofMillis(1));
+    assertThat(ctx.responses()).extracting(ImmediateResponse::status).containsExactly(413);
+
+    ctx.exchange().putMetadata("extproc.test", "bytes", 8);
+    ctx.exchange().setDynamicMetadata(Struct.getDefaultInstance());
+    ctx.exchange().overrideMode(ProcessingMode.getDefaultInstance());
+    assertThat(ctx.events()).containsExactly(
+        "write:TOO LONG", "respond:413", "metadata:extproc.test.bytes=8", "metadata", "override");
+    assertThat(ctx.exchange().id()).isEqualTo("test-exchange");
+    assertThat(ctx.exchange().initialBodyMode(Direction.REQUEST)).isEqualTo(BodyMode.FULL_DUPLEX_STREAMED);
+  }
+
+  @Test
+  void writeStagesAreTheTestsToComplete() {
+    CompletableFuture<Void> room = new CompletableFuture<>();
+    RecordingDirectionContext ctx =
+        new RecordingDirectionContext(Direction.REQUEST, BodyMode.FULL_DUPLEX_STREAMED).writeStages(() -> room);
+
+    CompletionStage<Void> written = ctx.write(ByteString.copyFromUtf8("x"));
+
+    assertThat(written.toCompletableFuture()).isNotDone();
+    room.complete(null);
+    assertThat(written.toCompletableFuture()).isCompleted();
+  }
+}
