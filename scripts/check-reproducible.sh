@@ -5,7 +5,7 @@
 # Usage: scripts/check-reproducible.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-modules=(extproc-envoy-api extproc-core extproc-testing extproc-processors)
+modules=(extproc-envoy-api extproc-headers extproc-core extproc-testing extproc-testkit extproc-processors extproc-transforms extproc-sse extproc-server)
 copy="$(mktemp -d)"
 trap 'rm -rf "$copy"' EXIT
 
