@@ -81,6 +81,9 @@ public final class Listener {
   }
 
   /** Returns a gRPC server builder bound to this listener with {@code credentials}. */
+  // EpollEventLoopGroup is deprecated in the Netty that grpc-netty-shaded carries, but it is the only
+  // event loop group that shaded Netty offers for epoll domain sockets.
+  @SuppressWarnings("deprecation")
   NettyServerBuilder newServerBuilder(ServerCredentials credentials) throws IOException {
     if (uds == null) {
       return NettyServerBuilder.forAddress(tcp, credentials);
