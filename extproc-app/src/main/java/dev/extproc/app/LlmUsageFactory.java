@@ -1,10 +1,15 @@
 package dev.extproc.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import dev.extproc.DirectionProcessor;
 import dev.extproc.ExchangeHandler;
 import dev.extproc.ProcessorFactory;
 import dev.extproc.sse.GuardrailProcessor;
+import dev.extproc.sse.LlmUsage;
 import dev.extproc.sse.LlmUsageProcessor;
 import dev.extproc.sse.ResponseModeSelector;
 
@@ -14,7 +19,48 @@ final class LlmUsageFactory {
   static final int MAX_EVENT_BYTES = 4 * 1024 * 1024;
   static final int MAX_JSON_BYTES = 4 * 1024 * 1024;
 
-  private LlmUsageFactory() {}
+  private final ObjectMapper json = new ObjectMapper();
+  private final LongAdder answers = new LongAdder();
+  private final LongAdder answersUsageUnknown = new LongAdder();
+  private final LongAdder inputTokens = new LongAdder();
+  private final LongAdder outputTokens = new LongAdder();
+  private final LongAdder errors = new LongAdder();
+
+  /** {@code --processor llm-usage}: one factory per server, counting every answer it accounts. */
+  LlmUsageFactory() {}
+
+  /** Returns the processors' factory: usage to Envoy as dynamic metadata, and into the counters. */
+  ProcessorFactory factory() {
+    return exchange -> ExchangeHandler.of(new DirectionProcessor() {},
+        new LlmUsageProcessor(json, System::nanoTime, MAX_EVENT_BYTES, MAX_JSON_BYTES, this::count));
+  }
+
+  /**
+   * Returns the server's counters of accounted answers, exported as {@code extproc_<name>_total}:
+   * answers, answers whose output tokens stayed unknown, input and output tokens, and answers that
+   * carried a provider error.
+   */
+  Map<String, LongSupplier> counters() {
+    Map<String, LongSupplier> counters = new LinkedHashMap<>();
+    counters.put("llm_answers", answers::sum);
+    counters.put("llm_answers_usage_unknown", answersUsageUnknown::sum);
+    counters.put("llm_input_tokens", inputTokens::sum);
+    counters.put("llm_output_tokens", outputTokens::sum);
+    counters.put("llm_errors", errors::sum);
+    return counters;
+  }
+
+  private void count(LlmUsage usage) {
+    answers.increment();
+    if (usage.outputTokens() < 0) {
+      answersUsageUnknown.increment();
+    }
+    inputTokens.add(Math.max(0, usage.inputTokens()));
+    outputTokens.add(Math.max(0, usage.outputTokens()));
+    if (usage.error() != null) {
+      errors.increment();
+    }
+  }
 
   /** {@code --processor guardrail}: stops LLM answers at the first blocked phrase. */
   static ProcessorFactory guardrail(java.util.List<String> phrases) {
@@ -34,9 +80,9 @@ final class LlmUsageFactory {
         new ResponseModeSelector(new DirectionProcessor() {}, 1024 * 1024));
   }
 
+  /** Returns a factory of its own (counters not exported): for tests and embedding. */
   static ProcessorFactory create() {
-    ObjectMapper json = new ObjectMapper();
-    return exchange -> ExchangeHandler.of(new DirectionProcessor() {},
-        new LlmUsageProcessor(json, System::nanoTime, MAX_EVENT_BYTES, MAX_JSON_BYTES, usage -> {}));
+    return new LlmUsageFactory().factory();
   }
+
 }

@@ -168,6 +168,7 @@ final class ProcessorOptions {
     try {
       List<ProcessorFactory> factories = new ArrayList<>();
       Map<String, LongSupplier> gauges = new LinkedHashMap<>();
+      Map<String, LongSupplier> counters = new LinkedHashMap<>();
       for (String name : names) {
         switch (name) {
           case "passthrough":
@@ -192,7 +193,9 @@ final class ProcessorOptions {
             factories.add(transforms.factory(name));
             break;
           case "llm-usage":
-            factories.add(LlmUsageFactory.create());
+            LlmUsageFactory llm = new LlmUsageFactory();
+            factories.add(llm.factory());
+            counters.putAll(llm.counters());
             break;
           case "guardrail":
             factories.add(LlmUsageFactory.guardrail(blockedPhrases));
@@ -204,7 +207,7 @@ final class ProcessorOptions {
             throw new IllegalStateException("unreachable: " + name);
         }
       }
-      return new ProcessorSetup(ProcessorChain.factory(factories), Map.copyOf(gauges), () -> shutdown(io));
+      return new ProcessorSetup(ProcessorChain.factory(factories), Map.copyOf(gauges), Map.copyOf(counters), () -> shutdown(io));
     } catch (RuntimeException e) {
       shutdown(io);
       throw e;
@@ -303,5 +306,11 @@ final class ProcessorOptions {
    * The processors of a server: the factory, gauges the server exports beside its own (for
    * example open capture files), and what to close when the server stops.
    */
-  record ProcessorSetup(ProcessorFactory factory, Map<String, LongSupplier> gauges, AutoCloseable resources) {}
+  record ProcessorSetup(ProcessorFactory factory, Map<String, LongSupplier> gauges, Map<String, LongSupplier> counters,
+      AutoCloseable resources) {
+
+    ProcessorSetup(ProcessorFactory factory, Map<String, LongSupplier> gauges, AutoCloseable resources) {
+      this(factory, gauges, Map.of(), resources);
+    }
+  }
 }

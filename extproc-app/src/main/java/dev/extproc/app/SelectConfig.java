@@ -52,6 +52,7 @@ final class SelectConfig {
     List<SelectingProcessorFactory.Rule> rules = new ArrayList<>();
     List<AutoCloseable> resources = new ArrayList<>();
     Map<String, LongSupplier> gauges = new LinkedHashMap<>(fallback.gauges());
+    Map<String, LongSupplier> counters = new LinkedHashMap<>(fallback.counters());
     resources.add(fallback.resources());
     try {
       for (int i = 0; i < lines.size(); i++) {
@@ -83,6 +84,7 @@ final class SelectConfig {
         }
         resources.add(setup.resources());
         gauges.putAll(setup.gauges());
+        counters.putAll(setup.counters());
         rules.add(new SelectingProcessorFactory.Rule(String.join(" ", tokens.subList(0, firstOption)), when, setup.factory()));
       }
     } catch (RuntimeException e) {
@@ -90,7 +92,7 @@ final class SelectConfig {
       throw e;
     }
     ProcessorFactory factory = new SelectingProcessorFactory(rules, fallback.factory());
-    return new ProcessorSetup(factory, Map.copyOf(gauges), () -> closeAll(resources));
+    return new ProcessorSetup(factory, Map.copyOf(gauges), Map.copyOf(counters), () -> closeAll(resources));
   }
 
   private static Predicate<HttpHeaders> condition(String where, String condition) {

@@ -177,6 +177,7 @@ final class ServerCommand implements Callable<Integer> {
         .admin(new InetSocketAddress(adminHost, adminPort)).adminRequestTimeout(adminRequestTimeout)
         .drainGrace(shutdownGrace).logExchanges(logExchanges).closeOnStop(setup.resources());
     setup.gauges().forEach(builder::gauge);
+    setup.counters().forEach(builder::counter);
     ExtProcServer server;
     try {
       server = builder.start();

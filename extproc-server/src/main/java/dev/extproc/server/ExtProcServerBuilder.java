@@ -41,6 +41,7 @@ public final class ExtProcServerBuilder {
   private Duration drainGrace = Duration.ofSeconds(10);
   private boolean logExchanges;
   private final Map<String, LongSupplier> gauges = new LinkedHashMap<>();
+  private final Map<String, LongSupplier> counters = new LinkedHashMap<>();
   private final List<ExchangeObserver> observers = new ArrayList<>();
   private final List<AutoCloseable> resources = new ArrayList<>();
 
@@ -96,6 +97,15 @@ public final class ExtProcServerBuilder {
     return this;
   }
 
+  /**
+   * Exports the ever-growing count {@code value} in /stats as {@code name} and in /metrics as the
+   * counter {@code extproc_<name>_total} (for example tokens a processor accounted).
+   */
+  public ExtProcServerBuilder counter(String name, LongSupplier value) {
+    counters.put(requireNonNull(name, "name"), requireNonNull(value, "value"));
+    return this;
+  }
+
   /** Adds an observer of every exchange, called after the metrics. */
   public ExtProcServerBuilder observer(ExchangeObserver value) {
     observers.add(requireNonNull(value, "observer"));
@@ -139,6 +149,7 @@ public final class ExtProcServerBuilder {
           .observer(CompositeObserver.of(all)).build();
       metrics.bindStats(service.stats());
       metrics.bindGauges(gauges);
+      metrics.bindCounters(counters);
       tlsLoaded = tls == null ? null : tls.load(scheduler);
       HealthStatusManager health = new HealthStatusManager();
       grpc = GrpcSettings.apply(listener.newServerBuilder(
@@ -152,7 +163,9 @@ public final class ExtProcServerBuilder {
       for (String name : ExtProcServer.HEALTH_SERVICES) {
         health.setStatus(name, ServingStatus.SERVING);
       }
-      StatsJson stats = new StatsJson(gauges);
+      Map<String, LongSupplier> statsExtra = new java.util.LinkedHashMap<>(gauges);
+      statsExtra.putAll(counters);
+      StatsJson stats = new StatsJson(statsExtra);
       ExtProcServer[] self = new ExtProcServer[1];
       if (admin != null) {
         adminServer = AdminServer.start(admin, new AdminEndpoints() {

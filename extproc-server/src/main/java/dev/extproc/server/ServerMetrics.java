@@ -7,6 +7,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBufAllocatorMetric;
 import io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -98,6 +99,12 @@ public final class ServerMetrics implements AutoCloseable {
   public void bindGauges(Map<String, LongSupplier> gauges) {
     gauges.forEach((name, value) -> Gauge.builder(name, value, v -> v.getAsLong())
         .description("Processor gauge " + name).register(registry));
+  }
+
+  /** Registers extra ever-growing counts (for example tokens accounted) as counters {@code extproc_<name>_total}. */
+  public void bindCounters(Map<String, LongSupplier> counters) {
+    counters.forEach((name, value) -> FunctionCounter.builder(name, value, v -> v.getAsLong())
+        .description("Processor counter " + name).register(registry));
   }
 
   @Override

@@ -53,6 +53,7 @@ class ExtProcServerTest {
         .listener(Listener.tcp("127.0.0.1", 0))
         .admin(new InetSocketAddress("127.0.0.1", 0))
         .gauge("test_gauge", () -> 42)
+        .counter("test_things", () -> 7)
         .start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
     try {
@@ -73,6 +74,10 @@ class ExtProcServerTest {
       assertThat(metrics).containsKeys("extproc_grpc_server_requests_received_messages_total",
           "extproc_grpc_server_responses_sent_messages_total", "extproc_grpc_server_processing_duration_seconds");
       assertThat(MetricsTest.value(metrics, "extproc_test_gauge", Map.of())).isEqualTo(42);
+      // A processor's ever-growing count is a counter, with the _total suffix, in /stats too.
+      assertThat(metrics.get("extproc_test_things_total").type()).isEqualTo("counter");
+      assertThat(MetricsTest.value(metrics, "extproc_test_things_total", Map.of())).isEqualTo(7);
+      assertThat(get(server, "/stats").body()).contains("\"test_things\":7");
       // Fed by the engine's observer events: the exchange above, end to end.
       assertThat(MetricsTest.value(metrics, "extproc_exchanges_started_total",
           Map.of("request_mode", "STREAMED", "response_mode", "STREAMED"))).isEqualTo(1);
