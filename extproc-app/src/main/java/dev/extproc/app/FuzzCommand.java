@@ -18,13 +18,11 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "fuzz",
     mixinStandardHelpOptions = true,
-    description = {
-      "Soaks the ext_proc engine with random and adversarial raw-bytes streams (every message type in",
-      "every state, every body mode, truncated, garbage, unknown fields and enum values, oversize),",
-      "in-process and over Netty on loopback, beside well-behaved byte-checked exchanges; then checks",
-      "that no stream, byte or file is left and every stream got a documented status.",
-      "Exit code 0 when clean, 1 on any finding. See docs/reliability.md."
-    })
+    description = "Soaks the ext_proc engine with random and adversarial raw-bytes streams (every message type in "
+        + "every state, every body mode, truncated, garbage, unknown fields and enum values, oversize), "
+        + "in-process and over Netty on loopback, beside well-behaved byte-checked exchanges; then checks "
+        + "that no stream, byte or file is left and every stream got a documented status. Exit code 0 when "
+        + "clean, 1 on any finding. See docs/reliability.md.")
 final class FuzzCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -14,10 +14,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "llm-stub",
     mixinStandardHelpOptions = true,
-    description = {
-      "Runs a synthetic LLM upstream: answers any POST with a text/event-stream of --events content events",
-      "in the chosen format at --rate events per second, the token usage at the end. HTTP/1.1."
-    })
+    description = "Runs a synthetic LLM upstream that streams server-sent events, the token usage at the end. Any "
+        + "POST gets a text/event-stream of --events content events in the --format, at --rate events per "
+        + "second (HTTP/1.1).")
 final class LlmStubCommand implements Callable<Integer> {
 
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
