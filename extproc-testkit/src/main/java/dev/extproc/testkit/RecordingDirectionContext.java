@@ -6,7 +6,9 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import dev.extproc.BodyMode;
 import dev.extproc.Direction;
+import dev.extproc.DirectionProcessor;
 import dev.extproc.ExchangeContext;
+import dev.extproc.HttpHeaders;
 import dev.extproc.ImmediateResponse;
 import dev.extproc.MessageContext;
 import dev.extproc.Processing;
@@ -14,10 +16,14 @@ import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -45,6 +51,9 @@ import org.jspecify.annotations.Nullable;
  * remove:<name>}, {@code respond:<status>}, {@code override}, {@code metadata} ({@code
  * setDynamicMetadata}) and {@code metadata:<namespace>.<key>=<value>} ({@code putMetadata}).
  *
+ * <p>{@link #drive} runs a processor through a whole message (headers, chunks, end) and returns
+ * its failure, if any; {@link #metadata(String)} gives the values put with {@code putMetadata}.
+ *
  * <p><b>Exchange.</b> {@link #exchange()} records its operations here too; its id is {@code
  * test-exchange}, it started at the epoch, both directions' initial body mode is this context's,
  * it has no attributes and empty metadata, and its scheduler is a {@link ManualScheduler} ({@link
@@ -54,12 +63,16 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Threading.</b> Every method may be called from any thread; recording is synchronized.
  */
 public final class RecordingDirectionContext implements MessageContext {
+  /** How long {@link #drive} waits for each of the processor's stages. */
+  public static final long DRIVE_TIMEOUT_SECONDS = 30;
+
   private final Direction direction;
   private final BodyMode mode;
   private final ManualScheduler scheduler = new ManualScheduler();
   private final ExchangeContext exchange = new RecordingExchange();
   private final List<String> events = new ArrayList<>();
   private final List<ImmediateResponse> responses = new ArrayList<>();
+  private final Map<String, Map<String, @Nullable Object>> metadata = new LinkedHashMap<>();
   private ByteString output = ByteString.EMPTY;
   private Supplier<? extends CompletionStage<Void>> writeStages = Processing::done;
 
@@ -91,6 +104,47 @@ public final class RecordingDirectionContext implements MessageContext {
   /** Returns a copy of the immediate responses asked for so far, in order. */
   public synchronized List<ImmediateResponse> responses() {
     return List.copyOf(responses);
+  }
+
+  /**
+   * Returns the values put with {@code putMetadata} in {@code namespace} so far, by key (the last
+   * put of a key wins; keys in the order first put), as an unmodifiable copy; empty when none.
+   */
+  public synchronized Map<String, @Nullable Object> metadata(String namespace) {
+    Map<String, @Nullable Object> values = metadata.get(namespace);
+    return values == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(values));
+  }
+
+  /**
+   * Drives {@code processor} through one message on the calling thread: {@code onHeaders} (not end
+   * of stream), then {@code onBody} for each of {@code chunks} (the last one marked last), then
+   * {@code onEnd}; it stops early once an immediate response has been asked for, as the engine
+   * would. Waits at most {@value #DRIVE_TIMEOUT_SECONDS} s for each stage.
+   *
+   * @return null when every stage completed normally; otherwise what the processor threw or failed
+   *     its stage with (unwrapped from {@link CompletionException}), or the timeout
+   */
+  public @Nullable Throwable drive(DirectionProcessor processor, HttpHeaders headers, List<ByteString> chunks) {
+    try {
+      await(processor.onHeaders(this, headers, false));
+      for (int i = 0; i < chunks.size() && responses().isEmpty(); i++) {
+        await(processor.onBody(this, chunks.get(i), i == chunks.size() - 1));
+      }
+      if (responses().isEmpty()) {
+        await(processor.onEnd(this));
+      }
+      return null;
+    } catch (RuntimeException e) {
+      Throwable cause = e;
+      while (cause instanceof CompletionException && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      return cause;
+    }
+  }
+
+  private static void await(CompletionStage<Void> stage) {
+    stage.toCompletableFuture().orTimeout(DRIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS).join();
   }
 
   /** Returns the exchange's scheduler: a manual clock the test advances. */
@@ -167,7 +221,10 @@ public final class RecordingDirectionContext implements MessageContext {
 
     @Override
     public void putMetadata(String namespace, String key, @Nullable Object value) {
-      record("metadata:" + namespace + "." + key + "=" + value);
+      synchronized (RecordingDirectionContext.this) {
+        metadata.computeIfAbsent(namespace, n -> new LinkedHashMap<>()).put(key, value);
+        events.add("metadata:" + namespace + "." + key + "=" + value);
+      }
     }
 
     @Override

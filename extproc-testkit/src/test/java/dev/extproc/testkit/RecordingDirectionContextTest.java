@@ -1,6 +1,7 @@
 package dev.extproc.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
@@ -12,6 +13,7 @@ import dev.extproc.HttpHeaders;
 import dev.extproc.ImmediateResponse;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -87,5 +89,68 @@ class RecordingDirectionContextTest {
     assertThat(written.toCompletableFuture()).isNotDone();
     room.complete(null);
     assertThat(written.toCompletableFuture()).isCompleted();
+  }
+
+  @Test
+  void driveRunsAWholeMessage_andStopsAtAnImmediateResponse() {
+    RecordingDirectionContext whole = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
+    DirectionProcessor endMarker = new DirectionProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(DirectionContext ctx, ByteString chunk, boolean last) {
+        return ctx.write(ByteString.copyFromUtf8(chunk.toStringUtf8() + (last ? "|last" : "") + ";"));
+      }
+
+      @Override
+      public CompletionStage<Void> onEnd(DirectionContext ctx) {
+        return ctx.write(ByteString.copyFromUtf8("end"));
+      }
+    };
+    assertThat(whole.drive(endMarker, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("a"), ByteString.copyFromUtf8("b"))))
+        .isNull();
+    assertThat(whole.output().toStringUtf8()).isEqualTo("a;b|last;end");
+
+    RecordingDirectionContext refused = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
+    DirectionProcessor refuseFirst = new DirectionProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(DirectionContext ctx, ByteString chunk, boolean last) {
+        ctx.exchange().respond(ImmediateResponse.of(413));
+        return ctx.write(chunk);
+      }
+
+      @Override
+      public CompletionStage<Void> onEnd(DirectionContext ctx) {
+        throw new AssertionError("onEnd after an immediate response");
+      }
+    };
+    assertThat(refused.drive(refuseFirst, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("a"), ByteString.copyFromUtf8("b"))))
+        .isNull();
+    assertThat(refused.events()).containsExactly("respond:413", "write:a");
+  }
+
+  @Test
+  void driveReturnsTheProcessorsFailure_unwrapped() {
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.STREAMED);
+    IllegalStateException boom = new IllegalStateException("boom");
+    DirectionProcessor failing = new DirectionProcessor() {
+      @Override
+      public CompletionStage<Void> onBody(DirectionContext c, ByteString chunk, boolean last) {
+        return CompletableFuture.failedFuture(boom);
+      }
+    };
+
+    assertThat(ctx.drive(failing, HttpHeaders.empty(), List.of(ByteString.copyFromUtf8("x")))).isSameAs(boom);
+  }
+
+  @Test
+  void metadataByNamespace_lastPutWins() {
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.STREAMED);
+    ctx.exchange().putMetadata("extproc.test", "count", 1L);
+    ctx.exchange().putMetadata("extproc.other", "name", "x");
+    ctx.exchange().putMetadata("extproc.test", "count", 2L);
+    ctx.exchange().putMetadata("extproc.test", "gone", null);
+
+    assertThat(ctx.metadata("extproc.test")).containsExactly(entry("count", 2L), entry("gone", null));
+    assertThat(ctx.metadata("extproc.other")).containsExactly(entry("name", "x"));
+    assertThat(ctx.metadata("extproc.none")).isEmpty();
   }
 }

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.extproc.BodyMode;
 import dev.extproc.Direction;
 import dev.extproc.DirectionProcessor;
 import dev.extproc.ExchangeHandler;
 import dev.extproc.ExchangeOutcome;
 import dev.extproc.HttpHeaders;
+import dev.extproc.ImmediateResponse;
+import dev.extproc.testkit.RecordingDirectionContext;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -25,11 +28,11 @@ class RedactProcessorTest {
     ByteString body = ByteString.copyFromUtf8(text);
     String expected = null;
     for (int cut = 0; cut <= body.size(); cut++) {
-      FakeDirection ctx = new FakeDirection(Direction.REQUEST);
-      Throwable failure = ctx.run(factory.newProcessor(null).request(), HttpHeaders.of("content-type", "text/plain"),
+      RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
+      Throwable failure = ctx.drive(factory.newProcessor(null).request(), HttpHeaders.of("content-type", "text/plain"),
           Chunkings.splitAt(body, cut));
       assertThat(failure).isNull();
-      String out = ctx.body().toStringUtf8();
+      String out = ctx.output().toStringUtf8();
       if (expected == null) {
         expected = out;
       }
@@ -71,14 +74,14 @@ class RedactProcessorTest {
   @Test
   void countsRedactionsPerExchangeInDynamicMetadata() {
     RedactProcessorFactory factory = new RedactProcessorFactory(RedactRule.parseList("card,email", KEY), DecodeLimits.DEFAULT);
-    FakeDirection ctx = new FakeDirection(Direction.RESPONSE);
-    ctx.run(factory.newProcessor(null).response(), HttpHeaders.of("content-type", "application/json"),
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.STREAMED);
+    ctx.drive(factory.newProcessor(null).response(), HttpHeaders.of("content-type", "application/json"),
         List.of(ByteString.copyFromUtf8("{\"c\":\"4111111111111111\",\"m\":\"a@b.io\",\"d\":\"4012888888881881\"}")));
-    assertThat(ctx.metadata)
-        .containsEntry("extproc.redact/response_redactions", 3L)
-        .containsEntry("extproc.redact/response_card", 2L)
-        .containsEntry("extproc.redact/response_email", 1L);
-    assertThat(ctx.headerRemovals).contains("content-length");
+    assertThat(ctx.metadata("extproc.redact"))
+        .containsEntry("response_redactions", 3L)
+        .containsEntry("response_card", 2L)
+        .containsEntry("response_email", 1L);
+    assertThat(ctx.events()).contains("remove:content-length");
   }
 
   @Test
@@ -89,12 +92,12 @@ class RedactProcessorTest {
       text.append(random.nextInt(10) == 0 ? " 4111111111111111 " : "lorem ");
     }
     ByteString gz = ContentCodingTest.gzip(ByteString.copyFromUtf8(text.toString()));
-    FakeDirection ctx = new FakeDirection(Direction.RESPONSE);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.STREAMED);
     DirectionProcessor processor = RedactProcessorFactory.defaults().newProcessor(null).response();
-    Throwable failure = ctx.run(processor, HttpHeaders.of("content-type", "text/plain", "content-encoding", "gzip"),
+    Throwable failure = ctx.drive(processor, HttpHeaders.of("content-type", "text/plain", "content-encoding", "gzip"),
         Chunkings.random(gz, random, 4096));
     assertThat(failure).isNull();
-    try (GZIPInputStream in = new GZIPInputStream(ctx.body().newInput())) {
+    try (GZIPInputStream in = new GZIPInputStream(ctx.output().newInput())) {
       assertThat(ByteString.readFrom(in).toStringUtf8()).isEqualTo(text.toString().replace("4111111111111111", "************1111"));
     }
   }
@@ -102,30 +105,30 @@ class RedactProcessorTest {
   @Test
   void badBodiesFailClearly() {
     ExchangeHandler handler = RedactProcessorFactory.defaults().newProcessor(null);
-    FakeDirection request = new FakeDirection(Direction.REQUEST);
-    request.run(handler.request(), HttpHeaders.of("content-type", "text/plain; charset=utf-8"),
+    RecordingDirectionContext request = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
+    request.drive(handler.request(), HttpHeaders.of("content-type", "text/plain; charset=utf-8"),
         List.of(ByteString.copyFromUtf8("ok "), ByteString.copyFrom(new byte[] {(byte) 0xff, 'x'})));
-    assertThat(request.response.status()).isEqualTo(400);
-    assertThat(request.response.body().toStringUtf8()).isEqualTo("redact: invalid UTF-8: byte 0xff at offset 3\n");
+    assertThat(request.responses()).extracting(ImmediateResponse::status).containsExactly(400);
+    assertThat(request.responses().get(0).body().toStringUtf8()).isEqualTo("redact: invalid UTF-8: byte 0xff at offset 3\n");
 
-    FakeDirection response = new FakeDirection(Direction.RESPONSE);
-    Throwable failure = response.run(handler.response(), HttpHeaders.of("content-encoding", "gzip"),
+    RecordingDirectionContext response = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.STREAMED);
+    Throwable failure = response.drive(handler.response(), HttpHeaders.of("content-encoding", "gzip"),
         List.of(ByteString.copyFromUtf8("this is not gzip at all")));
     assertThat(failure).isInstanceOf(TransformException.class)
         .hasMessageContaining("redact: malformed gzip body: not a gzip stream (bad magic bytes)")
         .hasMessageContaining("stream reset");
-    assertThat(response.response).isNull();
+    assertThat(response.responses()).isEmpty();
     handler.onClose(ExchangeOutcome.PROCESSOR_ERROR);
 
-    FakeDirection charset = new FakeDirection(Direction.REQUEST);
-    charset.run(RedactProcessorFactory.defaults().newProcessor(null).request(),
+    RecordingDirectionContext charset = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
+    charset.drive(RedactProcessorFactory.defaults().newProcessor(null).request(),
         HttpHeaders.of("content-type", "text/plain; charset=utf-16"), List.of(ByteString.copyFromUtf8("x")));
-    assertThat(charset.response.status()).isEqualTo(415);
+    assertThat(charset.responses()).extracting(ImmediateResponse::status).containsExactly(415);
 
-    FakeDirection br = new FakeDirection(Direction.RESPONSE);
-    br.run(RedactProcessorFactory.defaults().newProcessor(null).response(), HttpHeaders.of("content-encoding", "br"),
+    RecordingDirectionContext br = new RecordingDirectionContext(Direction.RESPONSE, BodyMode.STREAMED);
+    br.drive(RedactProcessorFactory.defaults().newProcessor(null).response(), HttpHeaders.of("content-encoding", "br"),
         List.of(ByteString.copyFromUtf8("x")));
-    assertThat(br.response.status()).isEqualTo(502);
-    assertThat(br.response.body().toStringUtf8()).contains("content-encoding br is not supported");
+    assertThat(br.responses()).extracting(ImmediateResponse::status).containsExactly(502);
+    assertThat(br.responses().get(0).body().toStringUtf8()).contains("content-encoding br is not supported");
   }
 }

@@ -3,10 +3,12 @@ package dev.extproc.transforms;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import dev.extproc.BodyMode;
 import dev.extproc.Direction;
 import dev.extproc.ExchangeHandler;
 import dev.extproc.HttpHeaders;
 import dev.extproc.PassthroughProcessor;
+import dev.extproc.testkit.RecordingDirectionContext;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -18,11 +20,11 @@ class SelectingProcessorFactoryTest {
           new JsonMaskProcessorFactory(JsonMaskRule.parseList("password"), DecodeLimits.DEFAULT))),
       PassthroughProcessor.factory());
 
-  private FakeDirection run(String path, String host, String contentType, String body) {
+  private RecordingDirectionContext run(String path, String host, String contentType, String body) {
     ExchangeHandler handler = factory.newProcessor(null);
-    FakeDirection ctx = new FakeDirection(Direction.REQUEST);
+    RecordingDirectionContext ctx = new RecordingDirectionContext(Direction.REQUEST, BodyMode.STREAMED);
     assertThat(handler.request().holdsBack()).isTrue();
-    ctx.run(handler.request(), HttpHeaders.of(":path", path, ":authority", host, "content-type", contentType),
+    ctx.drive(handler.request(), HttpHeaders.of(":path", path, ":authority", host, "content-type", contentType),
         List.of(ByteString.copyFromUtf8(body)));
     return ctx;
   }
@@ -30,15 +32,15 @@ class SelectingProcessorFactoryTest {
   @Test
   void theFirstMatchingRuleChoosesTheChainAndTheRestPassesThrough() {
     String body = "{\"password\":\"x\",\"c\":\"4111111111111111\"}";
-    FakeDirection cards = run("/pay/now?x=1", "Shop.Example:8443", "application/json", body);
-    assertThat(cards.body().toStringUtf8()).isEqualTo("{\"password\":\"x\",\"c\":\"************1111\"}");
-    assertThat(cards.metadata).containsEntry("extproc.select/chain", "cards");
+    RecordingDirectionContext cards = run("/pay/now?x=1", "Shop.Example:8443", "application/json", body);
+    assertThat(cards.output().toStringUtf8()).isEqualTo("{\"password\":\"x\",\"c\":\"************1111\"}");
+    assertThat(cards.metadata("extproc.select")).containsEntry("chain", "cards");
 
-    FakeDirection json = run("/pay", "other.example", "application/json", body);
-    assertThat(json.body().toStringUtf8()).isEqualTo("{\"password\":\"***\",\"c\":\"4111111111111111\"}");
+    RecordingDirectionContext json = run("/pay", "other.example", "application/json", body);
+    assertThat(json.output().toStringUtf8()).isEqualTo("{\"password\":\"***\",\"c\":\"4111111111111111\"}");
 
-    FakeDirection none = run("/pay", "other.example", "text/plain", body);
-    assertThat(none.body().toStringUtf8()).isEqualTo(body);
-    assertThat(none.metadata).containsEntry("extproc.select/chain", "default");
+    RecordingDirectionContext none = run("/pay", "other.example", "text/plain", body);
+    assertThat(none.output().toStringUtf8()).isEqualTo(body);
+    assertThat(none.metadata("extproc.select")).containsEntry("chain", "default");
   }
 }
