@@ -37,6 +37,12 @@ for ((run = 1; run <= runs; run++)); do
     sleep 0.01
   done
   ms=$((($(date +%s%N) - start) / 1000000))
+  # A class missing from the jar can also surface as a logging-configuration error, not a crash.
+  if grep -qE '\|-(ERROR|WARN) in |NoClassDefFoundError|ClassNotFoundException' "$dir/server-$run.log"; then
+    echo "server-startup: the server reported errors while starting; its output:" >&2
+    cat "$dir/server-$run.log" >&2
+    exit 1
+  fi
   # utime and stime, fields 14 and 15 of /proc/PID/stat (the command name, field 2, has no spaces here).
   cpu=$(awk -v t="$ticks" '{print int(($14 + $15) * 1000 / t)}' "/proc/$pid/stat")
   times+=("$ms")
