@@ -19,6 +19,11 @@ final class CombinedProcessorAdapter implements DirectionProcessor {
   }
 
   @Override
+  public boolean borrowsChunks() {
+    return processor.borrowsChunks(direction);
+  }
+
+  @Override
   public CompletionStage<Void> onHeaders(DirectionContext ctx, HttpHeaders headers, boolean endOfStream) {
     return processor.onHeaders(messageContext(ctx), headers, endOfStream);
   }

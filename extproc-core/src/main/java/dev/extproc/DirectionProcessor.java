@@ -44,9 +44,18 @@ import java.util.concurrent.CompletionStage;
  * thread that completed the previous stage. Never block in these methods; do blocking work on
  * another executor and return its stage.
  *
- * <p><b>Chunk ownership.</b> Chunks are immutable {@link ByteString}s. A processor may keep one,
- * but every byte it keeps is memory the engine cannot bound. The engine releases its own reference
- * when the event's stage completes.
+ * <p><b>Chunk ownership.</b> Chunks are immutable {@link ByteString}s. By default ({@link
+ * #borrowsChunks()} false) each chunk is the processor's own heap copy: it may keep it, or any
+ * substring of it, as long as it likes (every byte it keeps is memory the engine cannot bound).
+ * A processor that returns {@code true} from {@link #borrowsChunks()} is handed chunks that alias
+ * the network buffers gRPC received them in (no copy at all; see {@code docs/architecture.md},
+ * "Body bytes: where they live"), under Netty's rule for borrowed buffers: a borrowed chunk, and
+ * every {@code ByteString} derived from it ({@code substring}, {@code concat}, views), is valid only
+ * until the stage of the event that received it completes. The engine then releases the memory
+ * for reuse, and a reference kept past that reads other data. To keep bytes beyond the stage, copy
+ * them ({@code ByteString.copyFrom(chunk.toByteArray())} or {@code chunk.toByteArray()}). Writing a
+ * borrowed chunk (or part of it) to the context before the stage completes is always safe: the
+ * engine keeps the memory until the output has been serialised into gRPC's own buffers.
  *
  * <p>Every method has a default, so new events can be added without breaking implementations; to
  * wrap another processor, extend {@link ForwardingDirectionProcessor}.
@@ -58,6 +67,17 @@ public interface DirectionProcessor {
    * write after the last chunk. Asked once per direction, before its first event.
    */
   default boolean holdsBack() {
+    return false;
+  }
+
+  /**
+   * Returns whether this processor reads each body chunk only until the stage of the event that
+   * received it completes, copying whatever it keeps beyond that (see "Chunk ownership" above).
+   * Then the engine hands it chunks without copying them out of the network buffers. The default,
+   * {@code false}, is always safe: chunks are heap copies the processor owns. Asked once per
+   * direction, before its first event.
+   */
+  default boolean borrowsChunks() {
     return false;
   }
 

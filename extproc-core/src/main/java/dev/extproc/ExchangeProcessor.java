@@ -33,8 +33,9 @@ import java.util.concurrent.CompletionStage;
  * blocking work (file I/O) on another executor and return its stage.
  *
  * <p><b>Chunk ownership.</b> Chunks are immutable {@link ByteString}s: a processor may keep one
- * as long as it likes, but every byte it keeps is memory the engine cannot bound. The engine
- * releases its own reference when the event's stage completes.
+ * as long as it likes, but every byte it keeps is memory the engine cannot bound, unless it
+ * {@linkplain #borrowsChunks(Direction) borrows chunks} (then a chunk is valid only until the
+ * stage of its event completes; see {@link DirectionProcessor}).
  */
 public interface ExchangeProcessor extends ExchangeHandler {
 
@@ -55,6 +56,15 @@ public interface ExchangeProcessor extends ExchangeHandler {
    * DirectionProcessor#holdsBack()}. Asked once per direction.
    */
   default boolean holdsBack(Direction direction) {
+    return false;
+  }
+
+  /**
+   * Returns whether this processor reads a direction's chunks only until the stage of their event
+   * completes, so they may alias the network buffers; see {@link DirectionProcessor#borrowsChunks()}.
+   * Asked once per direction.
+   */
+  default boolean borrowsChunks(Direction direction) {
     return false;
   }
 

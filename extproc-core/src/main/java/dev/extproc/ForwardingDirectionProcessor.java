@@ -28,6 +28,11 @@ public abstract class ForwardingDirectionProcessor implements DirectionProcessor
   }
 
   @Override
+  public boolean borrowsChunks() {
+    return delegate.borrowsChunks();
+  }
+
+  @Override
   public CompletionStage<Void> onHeaders(DirectionContext ctx, HttpHeaders headers, boolean endOfStream) {
     return delegate.onHeaders(ctx, headers, endOfStream);
   }

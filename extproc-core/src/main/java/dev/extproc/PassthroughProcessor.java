@@ -8,4 +8,10 @@ public final class PassthroughProcessor implements ExchangeProcessor {
   public static ProcessorFactory factory() {
     return FACTORY;
   }
+
+  /** Chunks are passed through within their event: they need not be copied out of the network buffers. */
+  @Override
+  public boolean borrowsChunks(Direction direction) {
+    return true;
+  }
 }

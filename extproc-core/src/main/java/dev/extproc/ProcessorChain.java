@@ -136,6 +136,12 @@ public final class ProcessorChain implements ExchangeProcessor {
     return response;
   }
 
+  /** True when every processor of the direction borrows chunks: a chunk reaches the last one within its stage. */
+  @Override
+  public boolean borrowsChunks(Direction direction) {
+    return chain(direction).borrowsChunks();
+  }
+
   @Override
   public boolean holdsBack(Direction direction) {
     return chain(direction).holdsBack();
@@ -226,6 +232,16 @@ public final class ProcessorChain implements ExchangeProcessor {
         }
       }
       return false;
+    }
+
+    @Override
+    public boolean borrowsChunks() {
+      for (DirectionProcessor processor : processors()) {
+        if (!processor.borrowsChunks()) {
+          return false;
+        }
+      }
+      return true;
     }
 
     @Override

@@ -28,6 +28,8 @@ final class DirectionFlow {
   DirectionProcessor processor;
   /** The processor holds bytes back: in STREAMED each chunk is handed over once the next message arrived. */
   boolean holdsBack;
+  /** The processor borrows chunks: it is handed zero-copy (aliased) chunks; else heap copies (see InboundLedger). */
+  boolean borrowsChunks;
   volatile BodyMode mode = BodyMode.NONE;
   volatile BodyDiscipline discipline = BodyDiscipline.of(BodyMode.NONE);
   DirectionState state = DirectionState.IDLE;

@@ -56,6 +56,8 @@ final class Exchange implements StreamObserver<Inbound> {
   private final FlowControl flow;
   private final OutputWrites writes;
   final ProcessorEvents events;
+  /** Zero-copy inbound buffers and when each is released. */
+  private final InboundLedger ledger;
   private @Nullable ProcessingMode mode;
   /** Envoy half-closed: no more messages come. */
   boolean halfClosed;
@@ -78,6 +80,8 @@ final class Exchange implements StreamObserver<Inbound> {
     this.response = new DirectionFlow(Direction.RESPONSE, this);
     this.budget = new OutputBudget(config, pump, request, response);
     this.events = new ProcessorEvents(exec, telemetry, ending, this::processorFailed);
+    this.ledger = new InboundLedger(events, pump);
+    events.onSettledAfterEnd(ledger::sweep);
     this.flow = new FlowControl(this, pump, budget, ending, telemetry);
     this.writes = new OutputWrites(this, config, ending, budget, pump, replier);
     this.call = call;
@@ -149,6 +153,7 @@ final class Exchange implements StreamObserver<Inbound> {
 
   private void arrive(Inbound inbound) {
     pump.arrived();
+    ledger.arrived(inbound);
     if (!ending.isOpen()) {
       return; // after an immediate response or a failure, later messages are ignored
     }
@@ -202,6 +207,8 @@ final class Exchange implements StreamObserver<Inbound> {
       response.processor = java.util.Objects.requireNonNull(made.response(), "ExchangeHandler.response()");
       request.holdsBack = request.processor.holdsBack();
       response.holdsBack = response.processor.holdsBack();
+      request.borrowsChunks = request.processor.borrowsChunks();
+      response.borrowsChunks = response.processor.borrowsChunks();
     } catch (Throwable t) {
       log.warn("stream {} failed: the processor factory threw {}", id, t.toString());
       ending.fail(Status.INTERNAL.withDescription("processor factory failed: " + t).withCause(t), ExchangeOutcome.PROCESSOR_ERROR);
@@ -223,7 +230,7 @@ final class Exchange implements StreamObserver<Inbound> {
       if (d.state.ordinal() < DirectionState.BODY.ordinal()) {
         d.state = DirectionState.BODY;
       }
-      d.discipline.onBodyMessage(this, d, Messages.body(message), Messages.endOfStream(message));
+      d.discipline.onBodyMessage(this, d, ledger.handOut(message, d), Messages.endOfStream(message));
     } else {
       HeaderEvents.onTrailers(this, d, HttpHeaders.of(Messages.trailers(message)));
     }
@@ -261,6 +268,7 @@ final class Exchange implements StreamObserver<Inbound> {
     events.finished();
     request.currentChunk = null;
     response.currentChunk = null;
+    ledger.sweep();
     ProcessingRequest next = parked;
     if (ending.isOpen() && next != null) {
       parked = null;
@@ -302,7 +310,9 @@ final class Exchange implements StreamObserver<Inbound> {
     return ending.isOpen();
   }
 
+  /** Bytes held changed: reports them, and releases inbound buffers nothing reads any more. */
   void updateHeld() {
+    ledger.sweep();
     telemetry.held(budget.bytesHeld(parked));
   }
 
@@ -338,11 +348,12 @@ final class Exchange implements StreamObserver<Inbound> {
     schedulePump();
   }
 
-  /** Drops what the exchange holds: output not yet sent and a parked message. */
+  /** Drops what the exchange holds: output not yet sent and a parked message; releases inbound buffers. */
   private void release() {
     request.dropOutput();
     response.dropOutput();
     parked = null;
+    ledger.end();
   }
 
   private void processorFailed(DirectionFlow d, String method, Throwable error) {

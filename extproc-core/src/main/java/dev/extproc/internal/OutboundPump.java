@@ -30,6 +30,9 @@ final class OutboundPump {
   private final ArrayDeque<Reply> queue = new ArrayDeque<>();
   private final List<CompletableFuture<Void>> waiters = new ArrayList<>();
   private long queuedBytes;
+  /** Replies ever queued, and ever taken off the queue (handed to gRPC or dropped): FIFO positions for {@link InboundLedger}. */
+  private long enqueuedTotal;
+  private long dequeuedTotal;
   private boolean requested;
 
   OutboundPump(ServerCallStreamObserver<ProcessingResponse> call, ExchangeTelemetry telemetry) {
@@ -41,11 +44,20 @@ final class OutboundPump {
   void enqueue(ProcessingResponse message, Direction direction, MessagePart part, int bodyBytes, Runnable onSent) {
     queue.addLast(new Reply(message, direction, part, bodyBytes, onSent));
     queuedBytes += bodyBytes;
+    enqueuedTotal++;
   }
 
   /** Body bytes in queued replies. */
   long queuedBytes() {
     return queuedBytes;
+  }
+
+  long enqueuedTotal() {
+    return enqueuedTotal;
+  }
+
+  long dequeuedTotal() {
+    return dequeuedTotal;
   }
 
   boolean queueEmpty() {
@@ -70,6 +82,7 @@ final class OutboundPump {
     }
     queuedBytes -= next.bodyBytes();
     send(next.message(), next.direction(), next.part(), next.bodyBytes());
+    dequeuedTotal++; // after send: gRPC serialised it inside onNext
     next.onSent().run();
     return true;
   }
@@ -139,6 +152,7 @@ final class OutboundPump {
   void clear(String exchangeId) {
     queue.clear();
     queuedBytes = 0;
+    dequeuedTotal = enqueuedTotal;
     List<CompletableFuture<Void>> waiting = new ArrayList<>(waiters);
     waiters.clear();
     for (CompletableFuture<Void> waiter : waiting) {

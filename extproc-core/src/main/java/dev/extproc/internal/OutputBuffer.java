@@ -12,12 +12,16 @@ import java.util.ArrayDeque;
 final class OutputBuffer {
   private final ArrayDeque<ByteString> chunks = new ArrayDeque<>();
   private long size;
+  /** Bytes ever added and ever removed (taken or dropped): FIFO positions for {@link InboundLedger}. */
+  private long addedTotal;
+  private long removedTotal;
 
   /** Appends {@code data}; empty data is ignored. */
   void add(ByteString data) {
     if (!data.isEmpty()) {
       chunks.addLast(data);
       size += data.size();
+      addedTotal += data.size();
     }
   }
 
@@ -51,6 +55,7 @@ final class OutputBuffer {
       result = result.concat(head);
     }
     size -= result.size();
+    removedTotal += result.size();
     return result;
   }
 
@@ -58,13 +63,25 @@ final class OutputBuffer {
   ByteString takeAll() {
     ByteString result = chunks.size() == 1 ? chunks.peekFirst() : ByteString.copyFrom(chunks);
     chunks.clear();
+    removedTotal += size;
     size = 0;
     return result;
+  }
+
+  /** Bytes ever added. */
+  long addedTotal() {
+    return addedTotal;
+  }
+
+  /** Bytes ever taken or dropped: every byte added before {@code addedTotal()} was N is gone once this reaches N. */
+  long removedTotal() {
+    return removedTotal;
   }
 
   /** Drops everything. */
   void clear() {
     chunks.clear();
+    removedTotal += size;
     size = 0;
   }
 }

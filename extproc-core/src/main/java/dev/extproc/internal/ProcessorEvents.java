@@ -20,8 +20,12 @@ final class ProcessorEvents {
   private final ExchangeTelemetry telemetry;
   private final ExchangeEnding ending;
   private final Failure failure;
-  /** An event's stage is outstanding. */
+  /** An event runs: from its call until the exchange finished answering it ({@link #finished}). */
   private boolean running;
+  /** The processor has not completed the current event's stage yet (it may still read the chunk). */
+  private boolean stageOutstanding;
+  /** Runs when a stage settles after the exchange ended (lent inbound buffers may be released then). */
+  private Runnable settledAfterEnd = () -> {};
 
   ProcessorEvents(SerialExecutor exec, ExchangeTelemetry telemetry, ExchangeEnding ending, Failure failure) {
     this.exec = exec;
@@ -32,6 +36,14 @@ final class ProcessorEvents {
 
   boolean running() {
     return running;
+  }
+
+  boolean stageOutstanding() {
+    return stageOutstanding;
+  }
+
+  void onSettledAfterEnd(Runnable task) {
+    settledAfterEnd = task;
   }
 
   /** The event's replies are queued: no event runs any more. */
@@ -58,6 +70,7 @@ final class ProcessorEvents {
   /** Calls a processor method and runs {@code then} once its stage completed successfully. */
   void call(DirectionFlow d, MessagePart part, boolean end, Supplier<CompletionStage<Void>> event, Runnable then) {
     running = true;
+    stageOutstanding = true;
     long started = System.nanoTime();
     CompletionStage<Void> stage;
     try {
@@ -66,8 +79,10 @@ final class ProcessorEvents {
         throw new NullPointerException(Answers.method(part, end) + " returned null (expected: a stage, e.g. Processing.done())");
       }
       stage.whenComplete((ignored, error) -> exec.execute(() -> {
+        stageOutstanding = false;
         telemetry.processorEvent(d.direction, part, end, started);
         if (!ending.isOpen()) {
+          settledAfterEnd.run();
           return;
         }
         if (error != null) {
@@ -78,6 +93,7 @@ final class ProcessorEvents {
       }));
     } catch (Throwable t) {
       // The processor threw, returned null, or returned a stage that threw when observed.
+      stageOutstanding = false;
       telemetry.processorEvent(d.direction, part, end, started);
       failure.failed(d, Answers.method(part, end), t);
     }

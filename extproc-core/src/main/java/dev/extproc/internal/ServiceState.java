@@ -50,9 +50,22 @@ public final class ServiceState {
    * the exchange open forever.
    */
   public ServerServiceDefinition bindService() {
+    return bind(Inbound.MARSHALLER);
+  }
+
+  /**
+   * As {@link #bindService()}, parsing messages of at least {@code zeroCopyMinBytes} without copying
+   * their bodies ({@link Integer#MAX_VALUE}: never). For tests and benchmarks; the default threshold
+   * is {@link AliasingParser#MIN_BYTES}.
+   */
+  public ServerServiceDefinition bindService(int zeroCopyMinBytes) {
+    return bind(Inbound.marshaller(zeroCopyMinBytes));
+  }
+
+  private ServerServiceDefinition bind(MethodDescriptor.Marshaller<Inbound> requests) {
     MethodDescriptor<ProcessingRequest, ProcessingResponse> generated = ExternalProcessorGrpc.getProcessMethod();
     MethodDescriptor<Inbound, ProcessingResponse> process =
-        generated.toBuilder(Inbound.MARSHALLER, generated.getResponseMarshaller()).build();
+        generated.toBuilder(requests, generated.getResponseMarshaller()).build();
     ServiceDescriptor original = ExternalProcessorGrpc.getServiceDescriptor();
     ServiceDescriptor service = ServiceDescriptor.newBuilder(original.getName())
         .setSchemaDescriptor(original.getSchemaDescriptor())
