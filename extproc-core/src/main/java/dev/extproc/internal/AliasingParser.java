@@ -3,7 +3,8 @@ package dev.extproc.internal;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.UnsafeByteOperations;
-import io.envoyproxy.envoy.config.core.v3.Metadata;
+import com.google.protobuf.WireFormat;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.grpc.Detachable;
 import io.grpc.HasByteBuffer;
@@ -20,18 +21,17 @@ import org.jspecify.annotations.Nullable;
  * {@code body} aliases Netty's memory instead of being copied twice onto the heap (grpc-protobuf
  * copies the message into a {@code byte[]}, then protobuf copies {@code body} out of it).
  *
- * <p>Recipe (grpc-java's {@code Detachable} / {@code HasByteBuffer}, protobuf's aliasing
- * {@code CodedInputStream}): detach the stream (gRPC then no longer closes the buffers when
- * {@code onMessage} returns), wrap each buffer component with {@code UnsafeByteOperations}, join
- * them into a rope (no copy) and parse it with aliasing on. {@code mark} before skipping matters:
- * without it gRPC's composite buffer closes each component once read past. With protobuf-java
- * 3.x up to 4.33 a rope of direct buffers is decoded in place and {@code readBytes} returns
- * slices; 4.34 removed the direct-buffer ByteStrings (it copies), which is why the build pins
- * protobuf-java.
+ * <p>Recipe (grpc-java's {@code Detachable} / {@code HasByteBuffer}, protobuf's {@code
+ * UnsafeByteOperations}): detach the stream (gRPC then no longer closes the buffers when
+ * {@code onMessage} returns), wrap each buffer component, join them into a rope (no copy) and take
+ * the body as a substring of it ({@link #parseBodyMessage}). {@code mark} before skipping matters:
+ * without it gRPC's composite buffer closes each component once read past. protobuf-java 3.x up to
+ * 4.33 wraps a direct buffer without copying it; 4.34 removed the direct-buffer ByteStrings (it
+ * copies), which is why the build pins protobuf-java.
  *
- * <p>Only body messages keep aliased bytes. Headers and trailers ({@code raw_value}) and typed
- * metadata ({@code Any.value}) are commonly kept by processors for the whole exchange, so those
- * are re-parsed onto the heap and the buffers released at once. Stateless and thread-safe.
+ * <p>Only the body aliases. Headers and trailers ({@code raw_value}) and typed metadata ({@code
+ * Any.value}) are commonly kept by processors for the whole exchange, so a message without a body
+ * is parsed onto the heap and its buffers released at once. Stateless and thread-safe.
  */
 final class AliasingParser {
   /**
@@ -39,6 +39,9 @@ final class AliasingParser {
    * tracking the buffer costs more than the copy it saves (see docs/benchmarks.md, Zero-copy).
    */
   static final int MIN_BYTES = 32 * 1024;
+  private static final int REQUEST_BODY = ProcessingRequest.REQUEST_BODY_FIELD_NUMBER;
+  private static final int RESPONSE_BODY = ProcessingRequest.RESPONSE_BODY_FIELD_NUMBER;
+  private static final int BODY_TAG = (HttpBody.BODY_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED;
 
   private AliasingParser() {}
 
@@ -62,23 +65,82 @@ final class AliasingParser {
     boolean handedOver = false;
     try {
       ByteString whole = wrap(detached, size);
-      CodedInputStream input = whole.newCodedInput();
-      input.enableAliasing(true);
-      ProcessingRequest message = ProcessingRequest.parser().parseFrom(input);
-      input.checkLastTagWas(0);
-      Parsed parsed;
-      if (Messages.part(message) != dev.extproc.MessagePart.BODY) {
-        parsed = new Parsed(ProcessingRequest.parseFrom(whole), null); // no aliasing: bytes copied
-      } else {
-        parsed = new Parsed(withHeapMetadata(message), buffer);
-        handedOver = true;
+      ProcessingRequest message = parseBodyMessage(whole);
+      if (message == null) {
+        return new Parsed(ProcessingRequest.parseFrom(whole), null); // not a body message: bytes copied
       }
-      return parsed;
+      handedOver = true;
+      return new Parsed(message, buffer);
     } finally {
       if (!handedOver) {
         buffer.close();
       }
     }
+  }
+
+  /**
+   * Parses a body message so that {@code body} is a substring of {@code whole} (a rope over the
+   * transport buffers: no copy, even when the body spans many HTTP/2 frames; protobuf's own aliasing
+   * decoder copies any {@code bytes} field that crosses a buffer boundary). Walks the top-level
+   * fields and those of the {@code HttpBody}; everything else (small: end_of_stream, attributes,
+   * metadata, protocol_config) is parsed by protobuf from a heap copy, so nothing but the body
+   * aliases the buffer. Returns null when the message carries no body field.
+   */
+  static @Nullable ProcessingRequest parseBodyMessage(ByteString whole) throws IOException {
+    CodedInputStream in = whole.newCodedInput();
+    List<ByteString> rest = new ArrayList<>(2);
+    List<ByteString> bodyRest = new ArrayList<>(2);
+    ByteString body = null;
+    int bodyField = 0;
+    while (true) {
+      int start = in.getTotalBytesRead();
+      int tag = in.readTag();
+      if (tag == 0) {
+        break;
+      }
+      int field = WireFormat.getTagFieldNumber(tag);
+      boolean delimited = WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
+      if (!delimited || (field != REQUEST_BODY && field != RESPONSE_BODY)) {
+        in.skipField(tag);
+        rest.add(whole.substring(start, in.getTotalBytesRead()));
+        continue;
+      }
+      if (bodyField != 0) {
+        return null; // two body fields (merged by protobuf): not worth a special case
+      }
+      bodyField = field;
+      int limit = in.pushLimit(in.readRawVarint32());
+      while (!in.isAtEnd()) {
+        int fieldStart = in.getTotalBytesRead();
+        int bodyTag = in.readTag();
+        if (bodyTag == BODY_TAG && body == null) {
+          int length = in.readRawVarint32();
+          int offset = in.getTotalBytesRead();
+          in.skipRawBytes(length);
+          body = whole.substring(offset, offset + length);
+        } else {
+          in.skipField(bodyTag);
+          bodyRest.add(whole.substring(fieldStart, in.getTotalBytesRead()));
+        }
+      }
+      in.popLimit(limit);
+    }
+    if (bodyField == 0) {
+      return null;
+    }
+    ProcessingRequest.Builder message = ProcessingRequest.parseFrom(onHeap(rest)).toBuilder();
+    if (message.getRequestCase() != ProcessingRequest.RequestCase.REQUEST_NOT_SET) {
+      return null; // another part too (the last one wins in protobuf): let protobuf decide
+    }
+    HttpBody.Builder httpBody = HttpBody.parseFrom(onHeap(bodyRest)).toBuilder();
+    if (body != null) {
+      httpBody.setBody(body);
+    }
+    return bodyField == REQUEST_BODY ? message.setRequestBody(httpBody).build() : message.setResponseBody(httpBody).build();
+  }
+
+  private static byte[] onHeap(List<ByteString> pieces) {
+    return ByteString.copyFrom(pieces).toByteArray();
   }
 
   /** The message's bytes as one ByteString over the transport buffers; marks so nothing is freed. */
@@ -105,14 +167,5 @@ final class AliasingParser {
     }
     detached.reset();
     return ByteString.copyFrom(pieces); // a rope: no bytes copied
-  }
-
-  /** Typed metadata holds {@code bytes} ({@code Any.value}); processors keep it, so it must not alias. */
-  private static ProcessingRequest withHeapMetadata(ProcessingRequest message) throws IOException {
-    if (!message.hasMetadataContext() || message.getMetadataContext().getTypedFilterMetadataCount() == 0) {
-      return message;
-    }
-    Metadata onHeap = Metadata.parseFrom(message.getMetadataContext().toByteArray());
-    return message.toBuilder().setMetadataContext(onHeap).build();
   }
 }

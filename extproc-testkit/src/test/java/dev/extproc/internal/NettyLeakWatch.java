@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * buffers a few times, since Netty reports a leak only when a collected buffer is found on a later
  * allocation.
  */
-final class NettyLeakWatch implements BeforeEachCallback, AfterEachCallback {
+public final class NettyLeakWatch implements BeforeEachCallback, AfterEachCallback {
   private static final String DETECTOR = ResourceLeakDetector.class.getName();
   private final List<String> leaks = new CopyOnWriteArrayList<>();
   private final AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {

@@ -22,13 +22,13 @@ import java.util.concurrent.TimeUnit;
  * are parsed without copying (0: all of them). The server's window and message limit are those of
  * {@code extproc-server} (1 MiB fixed window).
  */
-final class NettyTransport implements AutoCloseable {
+public final class NettyTransport implements AutoCloseable {
   private final ServiceState state;
   private final Server server;
   private final ManagedChannel channel;
   private final FakeEnvoy envoy;
 
-  NettyTransport(ProcessorFactory factory, ExtProcConfig config, ScheduledExecutorService scheduler, int zeroCopyMinBytes) {
+  public NettyTransport(ProcessorFactory factory, ExtProcConfig config, ScheduledExecutorService scheduler, int zeroCopyMinBytes) {
     this.state = new ServiceState(factory, config, scheduler, ExchangeObserver.NONE);
     try {
       this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
@@ -45,7 +45,7 @@ final class NettyTransport implements AutoCloseable {
     this.envoy = FakeEnvoy.forChannel(channel);
   }
 
-  FakeEnvoy envoy() {
+  public FakeEnvoy envoy() {
     return envoy;
   }
 
@@ -53,7 +53,7 @@ final class NettyTransport implements AutoCloseable {
     return channel;
   }
 
-  ExtProcStats stats() {
+  public ExtProcStats stats() {
     return state.stats();
   }
 

@@ -8,6 +8,8 @@ import dev.extproc.ExchangeOutcome;
 import dev.extproc.ExtProcConfig;
 import dev.extproc.ExtProcService;
 import dev.extproc.ExtProcStats;
+import dev.extproc.internal.NettyLeakWatch;
+import dev.extproc.internal.NettyTransport;
 import dev.extproc.testing.ExchangeResult;
 import dev.extproc.testing.FakeEnvoy;
 import dev.extproc.testkit.ExtProcExtension;
@@ -44,6 +46,7 @@ class EngineModelTest {
       .withModeOverrideAllowed(true);
 
   @RegisterExtension final ExtProcExtension extproc = new ExtProcExtension();
+  @RegisterExtension final NettyLeakWatch leaks = new NettyLeakWatch();
 
   private final AtomicReference<ExchangeCase> current = new AtomicReference<>();
   private final List<ExchangeOutcome> closes = new CopyOnWriteArrayList<>();
@@ -65,9 +68,37 @@ class EngineModelTest {
     }
   }
 
+  /**
+   * The same model over the real Netty transport with every message parsed zero-copy, under
+   * paranoid leak detection (a sized-down run: {@code extproc.model.nettyCases}, default 300).
+   * Odd seeds' processors borrow chunks (aliased Netty memory), even seeds' get heap copies.
+   */
+  @Test
+  void generatedExchangesMatchTheModelOverNettyZeroCopy() throws Exception {
+    long seed = Long.getLong("extproc.model.seed", DEFAULT_SEED);
+    int cases = Integer.getInteger("extproc.model.nettyCases", 300);
+    try (NettyTransport run = new NettyTransport(
+        exchange -> handler(current.get(), current.get().seed() % 2 == 1), CONFIG, extproc.scheduler(), 0)) {
+      FakeEnvoy envoy = run.envoy().timeout(Duration.ofSeconds(20));
+      for (int i = 0; i < cases; i++) {
+        ExchangeCase exchange = ExchangeCase.generate(seed + i);
+        try {
+          check(exchange, envoy, run.stats());
+        } catch (AssertionError | RuntimeException e) {
+          throw new AssertionError("Netty case " + i + " of " + cases + " failed; " + exchange
+              + "\n  rerun it alone: -Dextproc.model.seed=" + (seed + i) + " -Dextproc.model.nettyCases=1", e);
+        }
+      }
+    }
+  }
+
   private ExchangeHandler handler(ExchangeCase exchange) {
-    DirectionProcessor request = new ModelProcessor(exchange.request(), exchange.override());
-    DirectionProcessor response = new ModelProcessor(exchange.response(), null);
+    return handler(exchange, false);
+  }
+
+  private ExchangeHandler handler(ExchangeCase exchange, boolean borrows) {
+    DirectionProcessor request = new ModelProcessor(exchange.request(), exchange.override(), borrows);
+    DirectionProcessor response = new ModelProcessor(exchange.response(), null, borrows);
     return new ExchangeHandler() {
       @Override
       public DirectionProcessor request() {

@@ -24,12 +24,24 @@ final class ModelProcessor implements DirectionProcessor {
 
   private final DirectionSpec spec;
   private final @Nullable ProcessingMode override;
+  /** Borrows chunks (zero-copy): then the carry kept across chunks is copied, as the contract asks. */
+  private final boolean borrows;
   private long offset;
   private ByteString carry = ByteString.EMPTY;
 
   ModelProcessor(DirectionSpec spec, @Nullable ProcessingMode override) {
+    this(spec, override, false);
+  }
+
+  ModelProcessor(DirectionSpec spec, @Nullable ProcessingMode override, boolean borrows) {
     this.spec = spec;
     this.override = override;
+    this.borrows = borrows;
+  }
+
+  @Override
+  public boolean borrowsChunks() {
+    return borrows;
   }
 
   @Override
@@ -59,6 +71,9 @@ final class ModelProcessor implements DirectionProcessor {
       offset += chunk.size();
       int keep = Math.min(spec.holdBack(), all.size());
       carry = all.substring(all.size() - keep);
+      if (borrows) {
+        carry = ByteString.copyFrom(carry.toByteArray()); // kept beyond the stage: copied
+      }
       return writeAll(ctx, all.substring(0, all.size() - keep));
     });
   }
