@@ -43,6 +43,16 @@ final class CaptureProcessor implements ExchangeProcessor {
     this.exchange = exchange;
   }
 
+  /**
+   * Borrows chunks (zero-copy): a chunk is read only by its file write and forwarded by {@code
+   * ctx.write}, both before {@code onBody}'s stage completes, and an abandon waits for a write in
+   * flight; nothing keeps a chunk afterwards.
+   */
+  @Override
+  public boolean borrowsChunks(Direction direction) {
+    return true;
+  }
+
   @Override
   public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
     if (ctx.bodyMode() == BodyMode.NONE && !endOfStream) {

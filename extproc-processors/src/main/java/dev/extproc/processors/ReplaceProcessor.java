@@ -42,6 +42,15 @@ final class ReplaceProcessor implements ExchangeProcessor {
     }
   }
 
+  /**
+   * Borrows chunks (zero-copy): a chunk is only measured, or forwarded by {@code ctx.write} within
+   * its event; the replacement's bytes come from its file, and nothing keeps a chunk.
+   */
+  @Override
+  public boolean borrowsChunks(Direction direction) {
+    return true;
+  }
+
   @Override
   public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
     Replacement r = replacements.get(ctx.direction());
