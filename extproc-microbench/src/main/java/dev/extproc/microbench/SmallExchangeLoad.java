@@ -27,8 +27,10 @@ import java.util.concurrent.atomic.LongAdder;
  * end_of_stream, response headers, one body message with end_of_stream: four messages in, four
  * replies out, as Envoy sends for a 1 KiB POST with STREAMED or FULL_DUPLEX_STREAMED bodies) on
  * {@code connections} concurrent streams in a closed loop over one HTTP/2 connection, and reads
- * the server's utime + stime from {@code /proc/<pid>/stat} around the measured window. Run it in
- * its own JVM, so its own CPU is not counted.
+ * the server's utime + stime from {@code /proc/<pid>/stat} around the measured window, in all and
+ * without the JIT compiler threads (which on a loaded two-core machine are still compiling well
+ * after the warm-up), and per thread group from {@code /proc/<pid>/task/}. Run it in its own JVM,
+ * so its own CPU is not counted.
  *
  * <p>Usage: {@code java -cp extproc-microbench.jar dev.extproc.microbench.SmallExchangeLoad
  * target=127.0.0.1:22001 pid=PID [connections=10] [warmup=10] [seconds=20] [body=1024]
@@ -70,12 +72,14 @@ public final class SmallExchangeLoad {
       workers.add(worker);
     }
     TimeUnit.SECONDS.sleep(warmup); // a load generator's fixed warm-up window, not a test wait
+    Map<String, Long> threadsBefore = threadTicks(pid);
     long cpuBefore = cpuTicks(pid);
     long countBefore = exchanges.sum();
     long start = System.nanoTime();
     TimeUnit.SECONDS.sleep(seconds);
     long cpuAfter = cpuTicks(pid);
     long countAfter = exchanges.sum();
+    Map<String, Long> threadsAfter = threadTicks(pid);
     double elapsed = (System.nanoTime() - start) / 1e9;
     stop.set(true);
     for (Thread worker : workers) {
@@ -89,6 +93,42 @@ public final class SmallExchangeLoad {
             + " server_cpu_ms_per_exchange=%.3f server_cpu_us_per_message=%.1f%n",
         mode, connections, body, done, done / elapsed, cpuSeconds, 1000 * cpuSeconds / done,
         1e6 * cpuSeconds / done / 8);
+    long jitTicks = 0;
+    for (Map.Entry<String, Long> group : threadsAfter.entrySet()) {
+      if (group.getKey().startsWith("C_CompilerThre")) { // C1/C2 CompilerThreadN, digits removed
+        jitTicks += group.getValue() - threadsBefore.getOrDefault(group.getKey(), 0L);
+      }
+    }
+    double withoutJit = cpuSeconds - jitTicks / (double) clockTicksPerSecond();
+    System.out.printf("server_cpu_s_without_jit=%.2f server_cpu_ms_per_exchange_without_jit=%.3f%n",
+        withoutJit, 1000 * withoutJit / done);
+    StringBuilder groups = new StringBuilder("server_cpu_s_by_thread:");
+    threadsAfter.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() > 0)
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> groups.append(' ').append(e.getKey()).append('=')
+            .append(String.format("%.2f", e.getValue() / (double) clockTicksPerSecond())));
+    System.out.println(groups);
+  }
+
+  /** CPU ticks per thread group of {@code pid} (thread names with digits removed), threads alive now. */
+  private static Map<String, Long> threadTicks(long pid) throws IOException {
+    Map<String, Long> groups = new java.util.TreeMap<>();
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException gone) {
+          continue; // the thread ended
+        }
+        String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]", "").replace(' ', '_');
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        groups.merge(name, Long.parseLong(fields[11]) + Long.parseLong(fields[12]), Long::sum);
+      }
+    }
+    return groups;
   }
 
   private static String required(Map<String, String> options, String name) {
