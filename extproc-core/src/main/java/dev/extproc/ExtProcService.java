@@ -18,9 +18,17 @@ import java.util.concurrent.ScheduledExecutorService;
  * Server server = NettyServerBuilder.forPort(9001)
  *     .maxInboundMessageSize(service.config().maxInboundMessageBytes())
  *     .flowControlWindow(1024 * 1024) // fixed: no BDP auto-tuning, windows bound memory
+ *     .directExecutor() // the engine never blocks: no thread hand-off per message
  *     .addService(service)
  *     .build().start();
  * }</pre>
+ *
+ * <p><b>Threading.</b> The service never blocks a gRPC thread: each stream's work runs serially
+ * on whichever thread delivers it (a gRPC callback, a stage completion), one task at a time, so it
+ * may run on gRPC's direct executor, that is on the transport's event loop, which saves two
+ * thread hand-offs per message (request in, reply out). That needs processors that do not block
+ * either ({@link DirectionProcessor}: blocking work goes to another executor and returns its
+ * stage); with processors that might block, keep gRPC's default executor.
  */
 public final class ExtProcService implements BindableService {
   private final ProcessorFactory factory;

@@ -26,6 +26,14 @@ final class Answers {
   }
 
   /**
+   * Whether the reply to a body message carrying {@code chunk} changes nothing: the processor
+   * passed the chunk through (the same instance, nothing else) and made no header mutation.
+   */
+  static boolean bodyUnchanged(DirectionFlow d, ByteString chunk) {
+    return !chunk.isEmpty() && d.pending.isExactly(chunk) && !d.hasMutation();
+  }
+
+  /**
    * The one reply to a body message that carried {@code chunk}: no mutation when the processor
    * passed the chunk through (the same instance, nothing else), a cleared body when it wrote
    * nothing, else the output. BUFFERED keeps content-length right when the body changed.

@@ -87,6 +87,11 @@ final class DirectionFlow {
     return mutation;
   }
 
+  /** Whether header mutations wait for the next reply. */
+  boolean hasMutation() {
+    return mutation != null && !mutation.isEmpty();
+  }
+
   Replies.@Nullable MutationBuilder takeMutation() {
     Replies.MutationBuilder taken = mutation;
     mutation = null;

@@ -62,6 +62,8 @@ final class Exchange implements StreamObserver<Inbound> {
   /** Envoy half-closed: no more messages come. */
   boolean halfClosed;
   private boolean pumpScheduled;
+  /** One task object for every scheduled pump. */
+  private final Runnable pumpTask = this::pump;
   /** A message read ahead while an event ran, checked, waiting to be dispatched. */
   @Nullable ProcessingRequest parked;
   private Direction eventDirection = Direction.REQUEST;
@@ -321,11 +323,13 @@ final class Exchange implements StreamObserver<Inbound> {
   void schedulePump() {
     if (!pumpScheduled) {
       pumpScheduled = true;
-      exec.execute(() -> {
-        pumpScheduled = false;
-        flow.run();
-      });
+      exec.execute(pumpTask);
     }
+  }
+
+  private void pump() {
+    pumpScheduled = false;
+    flow.run();
   }
 
   // ---------------------------------------------------------------- termination

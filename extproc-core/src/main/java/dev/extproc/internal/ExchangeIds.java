@@ -14,17 +14,32 @@ final class ExchangeIds {
   private static final DateTimeFormatter TIMESTAMP =
       DateTimeFormatter.ofPattern("yyyyMMddHHmmssSSS").withZone(ZoneOffset.UTC);
 
+  private static final int SEQUENCE_DIGITS = 10;
+
   private final Clock clock;
-  private long lastMillis;
+  private long lastMillis = Long.MIN_VALUE;
   private long sequence;
+  /** The timestamp part for {@link #lastMillis}: formatted once per millisecond, not once per id. */
+  private String lastTimestamp = "";
 
   ExchangeIds(Clock clock) {
     this.clock = clock;
   }
 
   synchronized String next() {
-    lastMillis = Math.max(lastMillis, clock.millis());
+    long now = clock.millis();
+    if (now > lastMillis) {
+      lastMillis = now;
+      lastTimestamp = TIMESTAMP.format(java.time.Instant.ofEpochMilli(now));
+    }
     sequence++;
-    return TIMESTAMP.format(java.time.Instant.ofEpochMilli(lastMillis)) + "-" + String.format("%010d", sequence);
+    // Zero-padded by hand: String.format costs a Formatter and locale lookups per stream.
+    String digits = Long.toString(sequence);
+    StringBuilder id = new StringBuilder(lastTimestamp.length() + 1 + Math.max(SEQUENCE_DIGITS, digits.length()));
+    id.append(lastTimestamp).append('-');
+    for (int i = digits.length(); i < SEQUENCE_DIGITS; i++) {
+      id.append('0');
+    }
+    return id.append(digits).toString();
   }
 }

@@ -42,14 +42,21 @@ final class Replier {
     if (body != null && !x.writes().checkReplySize(d, body.size())) {
       return false;
     }
-    ProcessingResponse.Builder reply = Answers.headers(d, body);
     ProcessingMode override = pendingOverride;
     pendingOverride = null;
-    if (override != null) {
-      reply.setModeOverride(override);
+    ProcessingResponse message;
+    if (body == null && override == null && pendingMetadata == null && !d.hasMutation()) {
+      d.takeMutation();
+      message = Replies.unchangedHeaders(d.direction);
+    } else {
+      ProcessingResponse.Builder reply = Answers.headers(d, body);
+      if (override != null) {
+        reply.setModeOverride(override);
+      }
+      attachMetadata(reply);
+      message = reply.build();
     }
-    attachMetadata(reply);
-    pump.enqueue(reply.build(), d.direction, MessagePart.HEADERS, body == null ? 0 : body.size(), () -> {
+    pump.enqueue(message, d.direction, MessagePart.HEADERS, body == null ? 0 : body.size(), () -> {
       d.headerAnswered = true;
       if (endOfStream || (d.mode == BodyMode.NONE && d.state == DirectionState.HEADERS)) {
         d.state = DirectionState.ANSWERED; // in NONE the body passes through Envoy: nothing more is owed
@@ -66,15 +73,26 @@ final class Replier {
   /** Queues the one reply owed to a body message carrying {@code chunk}. */
   void queueBody(DirectionFlow d, ByteString chunk, boolean endOfStream) {
     d.target = DirectionFlow.MutationTarget.NONE_OUTSIDE_EVENT;
-    Answers.Body answer = Answers.body(d, chunk);
-    attachMetadata(answer.reply());
+    ProcessingResponse message;
+    int bodyBytes;
+    if (pendingMetadata == null && Answers.bodyUnchanged(d, chunk)) {
+      d.pending.clear(); // passed through unchanged: no mutation, no copy back
+      d.takeMutation();
+      message = Replies.unchangedBody(d.direction);
+      bodyBytes = 0;
+    } else {
+      Answers.Body answer = Answers.body(d, chunk);
+      attachMetadata(answer.reply());
+      message = answer.reply().build();
+      bodyBytes = answer.bodyBytes();
+    }
     if (endOfStream) {
       d.state = DirectionState.ENDING;
       d.outputClosed = true;
     } else if (d.discipline.passesRestThrough()) {
       d.state = DirectionState.PASSING_THROUGH; // the rest of the body passes through Envoy unprocessed
     }
-    pump.enqueue(answer.reply().build(), d.direction, MessagePart.BODY, answer.bodyBytes(), () -> {
+    pump.enqueue(message, d.direction, MessagePart.BODY, bodyBytes, () -> {
       if (endOfStream && d.state == DirectionState.ENDING) {
         d.state = DirectionState.ANSWERED;
       }

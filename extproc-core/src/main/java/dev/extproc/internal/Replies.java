@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
 import io.envoyproxy.envoy.type.v3.HttpStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /** Builds the wire replies. Pure functions and small builders; no state beyond one reply. */
@@ -55,9 +56,30 @@ final class Replies {
       set(name, value, false);
     }
 
+    boolean isEmpty() {
+      return builder.getSetHeadersCount() == 0 && builder.getRemoveHeadersCount() == 0;
+    }
+
     HeaderMutation build() {
       return builder.build();
     }
+  }
+
+  // The replies that change nothing, built once: most messages of a pass-through exchange get one
+  // of these, so neither builders nor a fresh message (nor its serialized size) are made per reply.
+  private static final List<ProcessingResponse> UNCHANGED_HEADERS = List.of(
+      headers(Direction.REQUEST, new Common(null)).build(), headers(Direction.RESPONSE, new Common(null)).build());
+  private static final List<ProcessingResponse> UNCHANGED_BODY = List.of(
+      body(Direction.REQUEST, new Common(null)).build(), body(Direction.RESPONSE, new Common(null)).build());
+
+  /** The header reply with no mutation, no body, no mode override and no metadata. Shared. */
+  static ProcessingResponse unchangedHeaders(Direction direction) {
+    return UNCHANGED_HEADERS.get(direction.ordinal());
+  }
+
+  /** The body reply with no mutation (the chunk passes unchanged) and no metadata. Shared. */
+  static ProcessingResponse unchangedBody(Direction direction) {
+    return UNCHANGED_BODY.get(direction.ordinal());
   }
 
   /** A CommonResponse under construction. */

@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.MDC;
 
 /**
@@ -13,6 +14,12 @@ import org.slf4j.MDC;
  * running task is queued and runs after it, so tasks never nest. One per stream: it is what makes
  * per-stream state single-threaded although gRPC callbacks, processor stages and writes arrive on
  * any thread.
+ *
+ * <p>A task submitted while the executor is idle and its queue empty runs at once on the submitting
+ * thread without being queued; the order is the same (nothing was waiting), only the queue node is
+ * saved. When gRPC calls the service on a direct executor (as {@code extproc-server} sets it up),
+ * a message's whole handling — checks, processor event, reply handed to gRPC — is therefore one
+ * task on the transport's event loop, with no thread hand-off.
  *
  * <p>While it runs tasks, the SLF4J MDC key {@value #MDC_KEY} holds the stream's exchange id (and
  * the thread's previous value is restored after), so every log line of an exchange, the engine's
@@ -38,6 +45,12 @@ final class SerialExecutor implements Executor {
 
   @Override
   public void execute(Runnable task) {
+    if (queue.isEmpty() && drainer.compareAndSet(null, Thread.currentThread())) {
+      // Idle and nothing queued: run the task at once, without a queue node (the common case of
+      // one gRPC callback at a time). Inside a running task the compareAndSet fails: queued below.
+      drainHeld(task);
+      return;
+    }
     queue.add(task);
     drain();
   }
@@ -48,24 +61,25 @@ final class SerialExecutor implements Executor {
   }
 
   private void drain() {
-    do {
-      if (!drainer.compareAndSet(null, Thread.currentThread())) {
-        return; // another thread drains; it will see our task
-      }
+    if (drainer.compareAndSet(null, Thread.currentThread())) {
+      drainHeld(null);
+    } // else another thread drains; it will see our task
+  }
+
+  /** Runs {@code first} (when not null), then the queue; the caller holds {@link #drainer}. */
+  private void drainHeld(@Nullable Runnable first) {
+    Runnable next = first;
+    while (true) {
       String previousId = MDC.get(MDC_KEY);
       MDC.put(MDC_KEY, exchangeId);
       try {
+        if (next != null) {
+          run(next);
+          next = null;
+        }
         Runnable task;
         while ((task = queue.poll()) != null) {
-          try {
-            task.run();
-          } catch (Throwable t) {
-            try {
-              onUncaught.accept(t);
-            } catch (Throwable ignored) {
-              // the handler must not stop the executor
-            }
-          }
+          run(task);
         }
       } finally {
         if (previousId == null) {
@@ -76,6 +90,21 @@ final class SerialExecutor implements Executor {
         drainer.set(null);
       }
       // A task added between the last poll and the release would be stranded: look again.
-    } while (!queue.isEmpty());
+      if (queue.isEmpty() || !drainer.compareAndSet(null, Thread.currentThread())) {
+        return;
+      }
+    }
+  }
+
+  private void run(Runnable task) {
+    try {
+      task.run();
+    } catch (Throwable t) {
+      try {
+        onUncaught.accept(t);
+      } catch (Throwable ignored) {
+        // the handler must not stop the executor
+      }
+    }
   }
 }

@@ -62,12 +62,31 @@ public final class HeaderList {
     }
     List<Map.Entry<String, ByteString>> list = new ArrayList<>(map.getHeadersCount());
     for (HeaderValue header : map.getHeadersList()) {
-      ByteString value = header.getRawValue().isEmpty() && !header.getValue().isEmpty()
-          ? ByteString.copyFromUtf8(header.getValue())
-          : header.getRawValue();
-      list.add(Map.entry(header.getKey().toLowerCase(Locale.ROOT), value));
+      list.add(Map.entry(header.getKey().toLowerCase(Locale.ROOT), value(header)));
     }
     return new HeaderList(Collections.unmodifiableList(list));
+  }
+
+  /**
+   * Returns the first raw value of {@code name} in a wire map, read as {@link #fromProto} reads it,
+   * or {@code null} when absent. Reads the map in place: nothing is copied for one lookup.
+   */
+  public static ByteString raw(HeaderMap map, String name) {
+    String key = name.toLowerCase(Locale.ROOT);
+    for (int i = 0, count = map.getHeadersCount(); i < count; i++) {
+      HeaderValue header = map.getHeaders(i);
+      if (header.getKey().toLowerCase(Locale.ROOT).equals(key)) {
+        return value(header);
+      }
+    }
+    return null;
+  }
+
+  /** {@code raw_value}, or {@code value} when raw is empty (peers before Envoy 1.32). */
+  private static ByteString value(HeaderValue header) {
+    return header.getRawValue().isEmpty() && !header.getValue().isEmpty()
+        ? ByteString.copyFromUtf8(header.getValue())
+        : header.getRawValue();
   }
 
   /** Returns the wire form, values in {@code raw_value} only. */
@@ -139,7 +158,11 @@ public final class HeaderList {
 
   /** Returns the parsed {@code content-length}, or {@code -1} when absent or not a number. */
   public long contentLength() {
-    String value = get("content-length");
+    return parseContentLength(get("content-length"));
+  }
+
+  /** Returns {@code value} parsed as a {@code content-length}, or {@code -1} when null or not a number. */
+  public static long parseContentLength(String value) {
     if (value == null) {
       return -1;
     }
