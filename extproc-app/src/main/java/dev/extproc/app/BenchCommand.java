@@ -8,11 +8,13 @@ import dev.extproc.bench.LocalStackEnvironment;
 import dev.extproc.bench.ProgressDisplay;
 import dev.extproc.bench.Route;
 import dev.extproc.bench.ScenarioReport;
+import dev.extproc.bench.ServerState;
 import dev.extproc.bench.TargetVerdict;
 import dev.extproc.stack.EnvoyInstallation;
 import dev.extproc.stack.EnvoyNotFoundException;
 import dev.extproc.stack.EnvoyTuning;
 import dev.extproc.stack.ProjectRoot;
+import dev.extproc.stack.ServerJvm;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
@@ -109,8 +111,19 @@ final class BenchCommand implements Callable<Integer> {
   List<String> serverArgs = new ArrayList<>();
 
   @Option(names = "--server-jvm-option", paramLabel = "OPTION",
-      description = "JVM option of the ext_proc server (repeatable; replaces the default -Xmx64m), e.g. --server-jvm-option=-Xmx1g.")
+      description = "JVM option of the ext_proc server (repeatable; replaces the default options of the server's Java, "
+          + "extproc-stack's server-jvm.options), e.g. --server-jvm-option=-Xmx1g.")
   List<String> serverJvmOptions = new ArrayList<>();
+
+  @Option(names = "--server-java", paramLabel = "PATH",
+      description = "The ext_proc server's Java: a java executable or a JDK directory (default: $" + ServerJvm.JAVA_ENV
+          + ", else a JDK 25 in /usr/lib/jvm, else the Java running the bench).")
+  Path serverJava;
+
+  @Option(names = "--warm",
+      description = "Measure a warmed server (steady state): a whole batch of the same load before the meters start, "
+          + "instead of a fresh server after one short warm-up.")
+  boolean warm;
 
   private final PrintStream out = System.out;
 
@@ -122,7 +135,9 @@ final class BenchCommand implements Callable<Integer> {
     BenchOptions options;
     EnvoyTuning tuning;
     InetSocketAddress external;
+    ServerJvm jvm;
     try {
+      jvm = serverJava != null ? ServerJvm.of(serverJava, "--server-java") : ServerJvm.select();
       options = options(root);
       tuning = tuning();
       external = extProcAddress == null ? null : address(extProcAddress);
@@ -143,8 +158,8 @@ final class BenchCommand implements Callable<Integer> {
     ensureMedia(options);
     Path dir = reportDir != null ? reportDir : Bench.defaultRunDir(root != null ? root.dir() : Path.of(""));
     String command = "extproc " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-    return run(options, tuning, external, envoy, dir, command, out,
-        serverJvmOptions.isEmpty() ? List.of(LocalStackEnvironment.SERVER_HEAP) : serverJvmOptions, replicas);
+    return run(options, tuning, external, envoy, dir, command, out, jvm,
+        serverJvmOptions.isEmpty() ? null : serverJvmOptions, replicas, warm ? ServerState.WARM : ServerState.FRESH);
   }
 
   /**
@@ -156,33 +171,34 @@ final class BenchCommand implements Callable<Integer> {
         Duration.ofSeconds(10), Duration.ofMinutes(10), false, List.of());
     ensureMedia(options);
     return run(options, EnvoyTuning.defaults(), null, EnvoyInstallation.locateOrInstall(root),
-        Bench.defaultRunDir(root.dir()), "extproc bench --scenario seed", out, List.of(LocalStackEnvironment.SERVER_HEAP));
+        Bench.defaultRunDir(root.dir()), "extproc bench --scenario seed", out, ServerJvm.select(), null, 1,
+        ServerState.FRESH);
   }
 
-  /** Runs a benchmark and prints the report's place and verdicts; returns the exit code. */
+  /**
+   * Runs a benchmark with {@code replicas} ext_proc servers on {@code jvm} with {@code serverJvmOptions} (null: the
+   * Java's default options); prints the report's place and verdicts; returns the exit code.
+   */
   static int run(BenchOptions options, EnvoyTuning tuning, InetSocketAddress external, EnvoyInstallation envoy,
-      Path dir, String command, PrintStream out, List<String> serverJvm) throws Exception {
-    return run(options, tuning, external, envoy, dir, command, out, serverJvm, 1);
-  }
-
-  /** Runs a benchmark with {@code replicas} ext_proc servers; returns the exit code. */
-  static int run(BenchOptions options, EnvoyTuning tuning, InetSocketAddress external, EnvoyInstallation envoy,
-      Path dir, String command, PrintStream out, List<String> serverJvm, int replicas) throws Exception {
+      Path dir, String command, PrintStream out, ServerJvm jvm, List<String> serverJvmOptions, int replicas,
+      ServerState serverState) throws Exception {
     HttpClient admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1).build();
     LocalStackEnvironment environment = new LocalStackEnvironment(envoy, tuning, external, admin,
-        System.getProperty("java.class.path"), serverJvm, replicas);
+        System.getProperty("java.class.path"), jvm, serverJvmOptions, replicas);
     out.println("extproc bench: scenario " + options.scenario() + ", routes " + options.routes() + ", run directory " + dir);
     BenchReport report;
     try (ProgressDisplay progress = ProgressDisplay.forEnvironment(System.getenv())) {
-      report = Bench.run(options, environment, dir, progress, command);
+      report = Bench.run(options, environment, dir, progress, command, serverState);
     }
     for (ScenarioReport s : report.scenarios()) {
       out.println(s.key() + ":");
       s.routes().forEach(r -> out.println("  " + (r.ran()
-          ? String.format("%-22s %d/%d verified, %s, p99 %s ms, Envoy peak RSS %s, processor peak heap %s",
+          ? String.format("%-22s %d/%d verified, %s, p99 %s ms, Envoy peak RSS %s, processor peak heap %s, "
+              + "processor CPU %s s, Envoy CPU %s s",
               r.route(), r.verified(), r.requests(),
               r.requestsPerS() != null ? Format.one(r.requestsPerS()) + " req/s" : Format.one(r.throughputMibS()) + " MiB/s",
-              Format.one(r.p99Ms()), Format.mib(r.peakEnvoyRssBytes()), Format.mib(r.peakProcessorHeapBytes()))
+              Format.one(r.p99Ms()), Format.mib(r.peakEnvoyRssBytes()), Format.mib(r.peakProcessorHeapBytes()),
+              Format.two(r.cost().processorCpuS()), Format.two(r.cost().envoyCpuS()))
           : r.route() + " skipped: " + r.skipped())));
       for (TargetVerdict t : s.targets()) {
         out.println("  target: " + t.target() + ": " + t.verdict() + " (" + t.detail() + ")");

@@ -42,6 +42,18 @@ public final class Bench {
    */
   public static BenchReport run(BenchOptions options, BenchEnvironment environment, Path runDir,
       ProgressDisplay progress, String command) throws Exception {
+    return run(options, environment, runDir, progress, command, ServerState.FRESH);
+  }
+
+  /**
+   * Runs the scenario with the server in the given state ({@code extproc bench --warm}: {@link ServerState#WARM})
+   * and writes the report.
+   *
+   * @param command the command line, written into the report
+   */
+  public static BenchReport run(BenchOptions options, BenchEnvironment environment, Path runDir,
+      ProgressDisplay progress, String command, ServerState serverState) throws Exception {
+    requireNonNull(serverState, "serverState");
     requireNonNull(options, "options");
     requireNonNull(environment, "environment");
     requireNonNull(runDir, "runDir");
@@ -54,7 +66,8 @@ public final class Bench {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     HttpClient admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).version(HttpClient.Version.HTTP_1_1).build();
     try {
-      BenchRunner runner = new BenchRunner(environment, group, admin, progress, options.profile(), BenchRunner.SAMPLE_PERIOD);
+      BenchRunner runner = new BenchRunner(environment, group, admin, progress, options.profile(), BenchRunner.SAMPLE_PERIOD,
+          serverState);
       for (ScenarioPlan plan : plans) {
         reports.add(runner.run(plan, runDir));
       }

@@ -48,6 +48,24 @@ public interface BenchEnvironment {
      */
     Optional<Path> jfrFile();
 
+    /** Returns the ext_proc server's pid when this target started it (its CPU is metered), else empty. */
+    default OptionalLong processorPid() {
+      return OptionalLong.empty();
+    }
+
+    /** Returns Envoy's pid when there is an Envoy (its CPU is metered), else empty. */
+    default OptionalLong envoyPid() {
+      return OptionalLong.empty();
+    }
+
+    /**
+     * Returns {@code http://host:port} of the ext_proc server's admin endpoint when this target started it
+     * (its {@code /stats} GC counters are read at the batch's start and end), else empty.
+     */
+    default Optional<URI> processorAdmin() {
+      return Optional.empty();
+    }
+
     /** Stops every process this target started and waits for them to exit. */
     @Override
     void close() throws Exception;

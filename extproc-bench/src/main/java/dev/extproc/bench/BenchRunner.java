@@ -41,6 +41,7 @@ public final class BenchRunner {
   private final ProgressDisplay progress;
   private final boolean profile;
   private final Duration samplePeriod;
+  private final ServerState serverState;
 
   /**
    * Creates a runner.
@@ -51,6 +52,19 @@ public final class BenchRunner {
    */
   public BenchRunner(BenchEnvironment environment, EventLoopGroup group, HttpClient adminClient,
       ProgressDisplay progress, boolean profile, Duration samplePeriod) {
+    this(environment, group, adminClient, progress, profile, samplePeriod, ServerState.FRESH);
+  }
+
+  /**
+   * Creates a runner that measures the server in the given state.
+   *
+   * @param profile whether to take Envoy heap profiles and record JFR with allocation profiling (the
+   *     ext_proc server records JFR only then: the recording itself costs CPU)
+   * @param serverState a fresh server (short warm-up) or a warmed one (a warm-up batch of the same load)
+   */
+  public BenchRunner(BenchEnvironment environment, EventLoopGroup group, HttpClient adminClient,
+      ProgressDisplay progress, boolean profile, Duration samplePeriod, ServerState serverState) {
+    this.serverState = requireNonNull(serverState, "serverState");
     this.environment = requireNonNull(environment, "environment");
     this.group = requireNonNull(group, "group");
     this.adminClient = requireNonNull(adminClient, "adminClient");
@@ -78,6 +92,8 @@ public final class BenchRunner {
     }
     Map<String, String> settings = new LinkedHashMap<>(plan.settings());
     settings.putAll(environment.describe());
+    settings.put("server_state", serverState.label());
+    settings.put("ext_proc_jfr", profile ? "on (--profile)" : "off (--profile records it)");
     ScenarioReport report = new ScenarioReport(plan.scenario(), plan.variant(), plan.description(), plan.concurrency(),
         plan.bodyBytes(), settings, routes, List.of(), List.of(), recordings);
     return report.with(Targets.evaluate(report), List.of());
@@ -112,12 +128,13 @@ public final class BenchRunner {
       args.add(captureDir.toAbsolutePath().toString());
     }
     StackSettings settings = new StackSettings(plan.aggregatingEcho(), args,
-        route.usesExtProc() ? routeDir.resolve("ext-proc.jfr") : null, profile ? "profile" : "default");
+        route.usesExtProc() && profile ? routeDir.resolve("ext-proc.jfr") : null, "profile");
     List<Path> artifacts = new ArrayList<>();
     Set<String> problems = new LinkedHashSet<>();
     MemoryRecording recording;
     UploadRun uploads = null;
     SmallRequestLoop.Result small = null;
+    RouteCost cost;
     long captureFiles = -1;
     String label = plan.key() + " " + route.name() + " c=" + plan.concurrency();
     progress.phase(label + " starting", null);
@@ -132,8 +149,13 @@ public final class BenchRunner {
       }
       URI uri = target.baseUri(route).resolve(route.path());
       progress.phase(label + " warming up", null);
-      warmUp(plan, route, uri, problems);
+      if (serverState == ServerState.WARM) {
+        warmUpWithTheSameLoad(plan, route, uri);
+      } else {
+        warmUp(plan, route, uri, problems);
+      }
       try (MemoryMeter meter = MemoryMeter.start(target.meterSources(), samplePeriod)) {
+        CostMeter costMeter = CostMeter.start(target, adminClient);
         if (plan.small()) {
           progress.phase(label, null);
           small = new SmallRequestLoop(group).run(uri, plan.concurrency(), plan.smallDuration(), (int) plan.bodyBytes());
@@ -145,6 +167,9 @@ public final class BenchRunner {
           progress.phase(label, batch.progress());
           uploads = batch.await();
         }
+        cost = small != null ? costMeter.stop(small.completed() * plan.bodyBytes(), small.completed())
+            : costMeter.stop(uploads.bytesSent(), -1);
+        problems.addAll(costMeter.problems());
         if (snapshots != null) {
           snapshots.save(routeDir, "", profile, artifacts, problems);
         }
@@ -187,9 +212,10 @@ public final class BenchRunner {
           + 2 * exchanges + ")");
     }
     List<String> relative = artifacts.stream().map(p -> runDir.relativize(p).toString()).toList();
-    RouteReport report = small != null
+    RouteReport report = (small != null
         ? smallReport(plan, route, small, recording, liveHeap, problems, relative)
-        : uploadReport(plan, route, requireNonNull(uploads, "uploads"), recording, liveHeap, problems, relative);
+        : uploadReport(plan, route, requireNonNull(uploads, "uploads"), recording, liveHeap, problems, relative))
+        .withCost(cost);
     if (!progress.done(summary(report))) {
       log.info("scenario={} route={} {}", plan.key(), route.name(), summary(report)); // once: on the terminal or in the log
     }
@@ -224,10 +250,36 @@ public final class BenchRunner {
         .ifPresent(e -> log.info("scenario={} route={} warm-up failed (not counted): {}", plan.key(), route.name(), e));
   }
 
+  /**
+   * The warm-up of {@link ServerState#WARM}: a whole batch of the measured load (the same uploads at the same
+   * concurrency, or the same small-request loop), so that the batch after it runs on compiled code and a sized
+   * heap. A failure is logged, not counted (the measured batch shows it again).
+   */
+  private void warmUpWithTheSameLoad(ScenarioPlan plan, Route route, URI uri) throws Exception {
+    String label = plan.key() + " " + route.name() + " c=" + plan.concurrency();
+    if (plan.small()) {
+      progress.phase(label + " warming up (same load)", null);
+      SmallRequestLoop.Result r = new SmallRequestLoop(group).run(uri, plan.concurrency(), plan.smallDuration(),
+          (int) plan.bodyBytes());
+      if (r.failed() > 0) {
+        log.info("scenario={} route={} warm-up failed (not counted): {}", plan.key(), route.name(), r.firstError());
+      }
+      return;
+    }
+    ExpectedBody expected = route.usesExtProc() ? plan.expectedExtProc() : plan.expectedBaseline();
+    UploadDriver.Batch batch = new UploadDriver(group).start(new UploadSpec(uri, plan.bodyFile(), plan.bodyBytes(),
+        expected, plan.concurrency(), UploadSpec.DEFAULT_CHUNK_BYTES, plan.timeout()));
+    progress.phase(label + " warming up (same load)", batch.progress());
+    UploadRun run = batch.await();
+    run.results().stream().map(UploadResult::error).filter(e -> e != null).findFirst()
+        .ifPresent(e -> log.info("scenario={} route={} warm-up failed (not counted): {}", plan.key(), route.name(), e));
+  }
+
   private static String summary(RouteReport r) {
     String rate = r.requestsPerS() != null ? Format.one(r.requestsPerS()) + " req/s" : Format.one(r.throughputMibS()) + " MiB/s";
     return r.verified() + "/" + r.requests() + " verified, " + rate + ", p99 " + Format.one(r.p99Ms()) + " ms, Envoy peak RSS "
-        + Format.mib(r.peakEnvoyRssBytes()) + ", processor peak heap " + Format.mib(r.peakProcessorHeapBytes());
+        + Format.mib(r.peakEnvoyRssBytes()) + ", processor peak heap " + Format.mib(r.peakProcessorHeapBytes())
+        + ", processor CPU " + Format.two(r.cost().processorCpuS()) + " s";
   }
 
   private static Long peak(MemoryRecording recording, Metric... metrics) {

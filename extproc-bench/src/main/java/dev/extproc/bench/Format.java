@@ -17,6 +17,11 @@ public final class Format {
     return value == null ? "n/a" : String.format(Locale.ROOT, "%.1f", value);
   }
 
+  /** Returns a number with two decimals, or {@code n/a} for null. */
+  public static String two(Double value) {
+    return value == null ? "n/a" : String.format(Locale.ROOT, "%.2f", value);
+  }
+
   /** Returns a ratio with two decimals and an x, or {@code n/a}. */
   public static String ratio(Double value) {
     return value == null ? "n/a" : String.format(Locale.ROOT, "%.2f x", value);

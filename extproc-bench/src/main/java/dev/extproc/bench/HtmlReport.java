@@ -82,6 +82,7 @@ final class HtmlReport {
       h.append("</tr>\n");
     }
     h.append("</table>\n");
+    h.append("<p>").append(esc(ReportWriter.liveHeapNote(s))).append("</p>\n");
     List<String> problems = new ArrayList<>();
     for (RouteReport r : s.routes()) {
       if (r.ran() && !r.errors().isEmpty()) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.extproc.stack.EnvoyInstallation;
 import dev.extproc.stack.EnvoyTuning;
 import dev.extproc.stack.LocalStack;
+import dev.extproc.stack.ServerJvm;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,9 +25,8 @@ import java.util.OptionalLong;
 public final class LocalStackEnvironment implements BenchEnvironment {
 
   /**
-   * The ext_proc server's heap limit when the benchmark starts it. The engine holds a few MiB of bodies
-   * per stream whatever their size; a small heap makes the JVM collect its per-chunk garbage instead of
-   * growing, which is what issue 5's "heap used under 64 MiB at concurrency 10" asks to show.
+   * The ext_proc server's heap limit of issue 5 ("heap used under 64 MiB at concurrency 10"); the server's
+   * default options ({@link ServerJvm#options()}) keep it.
    */
   public static final String SERVER_HEAP = "-Xmx64m";
 
@@ -39,6 +39,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
   private final HttpClient adminClient;
   private final String classpath;
   private final List<String> serverJvmOptions;
+  private final ServerJvm serverJvm;
   private final int replicas;
 
   /**
@@ -49,7 +50,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
    */
   public LocalStackEnvironment(EnvoyInstallation envoy, EnvoyTuning tuning, InetSocketAddress externalExtProc,
       HttpClient adminClient, String classpath) {
-    this(envoy, tuning, externalExtProc, adminClient, classpath, List.of(SERVER_HEAP));
+    this(envoy, tuning, externalExtProc, adminClient, classpath, ServerJvm.select(), null, 1);
   }
 
   /**
@@ -68,6 +69,19 @@ public final class LocalStackEnvironment implements BenchEnvironment {
    */
   public LocalStackEnvironment(EnvoyInstallation envoy, EnvoyTuning tuning, InetSocketAddress externalExtProc,
       HttpClient adminClient, String classpath, List<String> serverJvmOptions, int replicas) {
+    this(envoy, tuning, externalExtProc, adminClient, classpath, ServerJvm.select(), serverJvmOptions, replicas);
+  }
+
+  /**
+   * Creates the environment with the ext_proc server's Java and JVM options.
+   *
+   * @param serverJvm the Java the ext_proc server runs on (reported as {@code processor_java})
+   * @param serverJvmOptions its JVM options, or null for {@link ServerJvm#options()}; the benchmark adds its
+   *     JFR option with {@code --profile}
+   */
+  public LocalStackEnvironment(EnvoyInstallation envoy, EnvoyTuning tuning, InetSocketAddress externalExtProc,
+      HttpClient adminClient, String classpath, ServerJvm serverJvm, List<String> serverJvmOptions, int replicas) {
+    this.serverJvm = requireNonNull(serverJvm, "serverJvm");
     if (replicas < 1 || replicas > LocalStack.MAX_REPLICAS) {
       throw new IllegalArgumentException("--replicas: " + replicas + " (expected: 1.." + LocalStack.MAX_REPLICAS + ")");
     }
@@ -75,7 +89,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
       throw new IllegalArgumentException("--replicas: " + replicas + " with --ext-proc-address (expected: one or the other)");
     }
     this.replicas = replicas;
-    this.serverJvmOptions = List.copyOf(serverJvmOptions);
+    this.serverJvmOptions = serverJvmOptions == null ? serverJvm.options() : List.copyOf(serverJvmOptions);
     this.envoy = requireNonNull(envoy, "envoy");
     this.tuning = requireNonNull(tuning, "tuning");
     this.externalExtProc = externalExtProc;
@@ -102,6 +116,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
     d.put("ext_proc_server", externalExtProc == null ? "started per route"
         : "external " + externalExtProc.getHostString() + ":" + externalExtProc.getPort());
     d.put("ext_proc_server_jvm", String.join(" ", serverJvmOptions));
+    d.put("processor_java", externalExtProc == null ? serverJvm.describe() : "external");
     d.put("ext_proc_replicas", Integer.toString(replicas));
     return d;
   }
@@ -125,7 +140,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
       List<String> jvm = new ArrayList<>(serverJvmOptions);
       jvm.addAll(settings.serverJvmOptions());
       jfr = settings.jfrFile() != null;
-      builder.serverArgs(settings.processorArgs()).serverJvmOptions(jvm).replicas(replicas);
+      builder.serverArgs(settings.processorArgs()).serverJvm(serverJvm).serverJvmOptions(jvm).replicas(replicas);
     }
     LocalStack stack = builder.build();
     return new StackTarget(stack, jfr ? settings.jfrFile() : null, adminClient, routeDir.resolve("replicas.csv"));
@@ -189,6 +204,21 @@ public final class LocalStackEnvironment implements BenchEnvironment {
     @Override
     public Optional<URI> envoyAdmin() {
       return Optional.of(stack.envoyAdminUri());
+    }
+
+    @Override
+    public OptionalLong processorPid() {
+      return stack.extProcPid();
+    }
+
+    @Override
+    public OptionalLong envoyPid() {
+      return OptionalLong.of(stack.envoyPid());
+    }
+
+    @Override
+    public Optional<URI> processorAdmin() {
+      return stack.extProcProcess().map(p -> URI.create("http://" + LocalStack.HOST + ":" + stack.ports().extProcAdmin()));
     }
 
     @Override

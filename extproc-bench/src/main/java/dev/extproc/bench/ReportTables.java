@@ -17,6 +17,11 @@ final class ReportTables {
           + "included (dotted) rises with every chunk until the next collection, hence its saw-tooth.",
       "A dashed black line is the target or limit the chart is read against (named in its legend); every y axis "
           + "starts at zero.",
+      "CPU is process CPU time (user + system, /proc/<pid>/stat) over the measured batch only, warm-up excluded; "
+          + "on a shared machine it is steadier than throughput. processor CPU ms/MiB is per MiB of request body. "
+          + "Settings say whether the server was fresh (one short warm-up: start-up and JIT in the batch) or warm "
+          + "(extproc bench --warm: a whole batch of the same load first). GCs are the server's collections during "
+          + "the batch, full GCs in brackets.",
       "Before measuring, each route gets warm-up requests (not counted). Envoy is fresh per route, but in "
           + "extproc demo the ext_proc server's counters include the warm-ups: its streams_started is the checks "
           + "plus one warm-up per route, while Envoy's counters are reset after the warm-ups.");
@@ -27,7 +32,8 @@ final class ReportTables {
   static List<String> header(ScenarioReport s) {
     return List.of("route", "peak Envoy RSS", "Envoy RSS / baseline", "peak Envoy allocated", "peak processor heap",
         "peak processor RSS", "peak echo RSS", isSmall(s) ? "requests/s" : "throughput MiB/s", "/ baseline",
-        "p50 ms", "p99 ms", "verified");
+        "p50 ms", "p99 ms", "processor CPU s", "Envoy CPU s", isSmall(s) ? "processor CPU ms/request" : "processor CPU ms/MiB",
+        "processor GCs (full)", "verified");
   }
 
   /** Returns one row per route that ran; a skipped route is {@code [route, "skipped: reason"]}. */
@@ -54,6 +60,11 @@ final class ReportTables {
           Format.ratio(tp == null || baseTp == null || baseTp == 0 ? null : tp / baseTp),
           Format.one(r.p50Ms()),
           Format.one(r.p99Ms()),
+          Format.two(r.cost().processorCpuS()),
+          Format.two(r.cost().envoyCpuS()),
+          Format.two(small ? r.cost().processorCpuMsPerRequest() : r.cost().processorCpuMsPerMib()),
+          r.cost().processorGcCollections() == null ? "n/a"
+              : r.cost().processorGcCollections() + " (" + r.cost().processorFullGcs() + ")",
           (r.allVerified() ? "yes" : "NO") + " (" + r.verified() + "/" + r.requests() + ")"));
     }
     return rows;

@@ -82,7 +82,8 @@ public final class ReportWriter {
       md.append("|---|").append("---:|".repeat(header.size() - 2)).append("---|\n");
       for (List<String> row : ReportTables.rows(s)) {
         if (row.size() == 2) {
-          md.append("| ").append(row.get(0)).append(" | ").append(row.get(1)).append(" |||||||||||\n");
+          md.append("| ").append(row.get(0)).append(" | ").append(row.get(1)).append(" |")
+              .append("|".repeat(header.size() - 2)).append('\n');
         } else {
           md.append("| ").append(String.join(" | ", row.subList(0, row.size() - 1))).append(" | ")
               .append(row.get(row.size() - 1).startsWith("NO") ? "**" + row.get(row.size() - 1).replaceFirst(" ", "** ")
@@ -91,6 +92,7 @@ public final class ReportWriter {
         }
       }
       md.append('\n');
+      md.append(liveHeapNote(s)).append("\n\n");
       for (RouteReport r : s.routes()) {
         if (r.ran() && !r.errors().isEmpty()) {
           md.append("- ").append(r.route()).append(" problems: ").append(String.join("; ", r.errors())).append('\n');
@@ -124,6 +126,22 @@ public final class ReportWriter {
     report.definitions().entrySet().stream().sorted(Map.Entry.comparingByKey())
         .forEach(e -> md.append("- `").append(e.getKey()).append("`: ").append(e.getValue()).append('\n'));
     return md.toString();
+  }
+
+  /**
+   * Returns the sentence on the ext_proc server's peak live heap (after GC, from its JFR recording), which
+   * exists only when the server recorded JFR ({@code --profile}).
+   */
+  static String liveHeapNote(ScenarioReport s) {
+    List<String> figures = new ArrayList<>();
+    for (RouteReport r : s.routes()) {
+      if (r.ran() && r.peakProcessorLiveHeapBytes() != null) {
+        figures.add(r.route() + " " + Format.mib(r.peakProcessorLiveHeapBytes()));
+      }
+    }
+    return figures.isEmpty()
+        ? "Processor peak heap after GC (JFR): not recorded; the server records JFR only with --profile."
+        : "Processor peak heap after GC (JFR): " + String.join(", ", figures) + ".";
   }
 
   private static void writeCsv(Path file, BenchReport report) throws IOException {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import java.util.List;
 
 /**
@@ -37,6 +38,7 @@ import java.util.List;
  * @param samples how many meter samples were taken
  * @param errors distinct failure messages (at most a few) and meter problems
  * @param artifacts files of this route in the run directory (profiles, stats), relative to it
+ * @param cost CPU and GC figures of the batch ({@link RouteCost}; its fields are written into the row itself)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record RouteReport(
@@ -65,13 +67,36 @@ public record RouteReport(
     @JsonProperty("peak_processor_live_heap_bytes") Long peakProcessorLiveHeapBytes,
     @JsonProperty("samples") long samples,
     @JsonProperty("errors") List<String> errors,
-    @JsonProperty("artifacts") List<String> artifacts) {
+    @JsonProperty("artifacts") List<String> artifacts,
+    @JsonUnwrapped RouteCost cost) {
 
   /** Validates and copies. */
   public RouteReport {
     requireNonNull(route, "route");
     errors = List.copyOf(errors);
     artifacts = List.copyOf(artifacts);
+    requireNonNull(cost, "cost");
+  }
+
+  /** A report without CPU figures ({@link RouteCost#NONE}); {@link #withCost} adds them. */
+  public RouteReport(String route, int concurrency, long bodyBytes, long requests, long verified, long failed,
+      Double throughputMibS, Double p50Ms, Double p99Ms, Long peakEnvoyRssBytes, Long peakProcessorRssBytes,
+      Long peakProcessorHeapBytes, Long peakEchoRssBytes, Double requestsPerS, String skipped, Double uploadMibS,
+      Double ttfbP50Ms, Double wallMs, long bytesSent, long bytesReceived, Long peakEnvoyAllocatedBytes,
+      Long peakEnvoyHeapSizeBytes, Long peakProcessorLiveHeapBytes, long samples, List<String> errors,
+      List<String> artifacts) {
+    this(route, concurrency, bodyBytes, requests, verified, failed, throughputMibS, p50Ms, p99Ms, peakEnvoyRssBytes,
+        peakProcessorRssBytes, peakProcessorHeapBytes, peakEchoRssBytes, requestsPerS, skipped, uploadMibS, ttfbP50Ms,
+        wallMs, bytesSent, bytesReceived, peakEnvoyAllocatedBytes, peakEnvoyHeapSizeBytes, peakProcessorLiveHeapBytes,
+        samples, errors, artifacts, RouteCost.NONE);
+  }
+
+  /** Returns the same report with these CPU and GC figures. */
+  public RouteReport withCost(RouteCost cost) {
+    return new RouteReport(route, concurrency, bodyBytes, requests, verified, failed, throughputMibS, p50Ms, p99Ms,
+        peakEnvoyRssBytes, peakProcessorRssBytes, peakProcessorHeapBytes, peakEchoRssBytes, requestsPerS, skipped,
+        uploadMibS, ttfbP50Ms, wallMs, bytesSent, bytesReceived, peakEnvoyAllocatedBytes, peakEnvoyHeapSizeBytes,
+        peakProcessorLiveHeapBytes, samples, errors, artifacts, cost);
   }
 
   /** A route that was not run, with the reason. */

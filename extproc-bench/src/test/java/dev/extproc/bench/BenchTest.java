@@ -29,6 +29,8 @@ class BenchTest {
   /** Every route is served by an in-process echo; the "echo process" measured is this JVM. */
   final class EchoEnvironment implements BenchEnvironment {
     int started;
+    /** Whether this JVM stands in for the ext_proc server whose CPU is metered. */
+    boolean meterThisJvmAsProcessor;
 
     @Override
     public Target start(StackSettings settings, Route route, Path routeDir) {
@@ -54,6 +56,11 @@ class BenchTest {
         @Override
         public Optional<Path> jfrFile() {
           return Optional.empty();
+        }
+
+        @Override
+        public OptionalLong processorPid() {
+          return meterThisJvmAsProcessor ? OptionalLong.of(ProcessHandle.current().pid()) : OptionalLong.empty();
         }
 
         @Override
@@ -111,6 +118,49 @@ class BenchTest {
     assertThat(run.resolve("report.md")).content().contains("## passthrough (c2)");
     assertThat(run.resolve("timeseries.csv")).content().contains(",/streamed,").contains("echo_rss_bytes");
     assertThat(run.resolve("passthrough-c2-echo-rss.png")).doesNotExist();
+  }
+
+  @Test
+  void warmPassthrough_metersTheProcessorsCpuOverTheBatch_perMiB() throws Exception {
+    Path media = Files.createDirectories(dir.resolve("media"));
+    TestFiles.random(media, "input.mp4", 1024 * 1024, 12);
+    EchoEnvironment environment = new EchoEnvironment();
+    environment.meterThisJvmAsProcessor = true;
+    Path run = dir.resolve("run");
+
+    BenchReport report = Bench.run(options("passthrough", media, null), environment, run, ProgressDisplay.quiet(),
+        "extproc bench --scenario passthrough --warm", ServerState.WARM);
+
+    ScenarioReport s = report.scenarios().get(0);
+    assertThat(s.settings()).containsEntry("server_state", "warm").containsEntry("ext_proc_jfr", "off (--profile records it)");
+    RouteCost cost = s.route("/streamed").orElseThrow().cost();
+    assertThat(cost.processorCpuS()).isPositive();
+    assertThat(cost.processorCpuMsPerMib()).isCloseTo(cost.processorCpuS() * 1000 / 2, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(cost.processorCpuMsPerRequest()).isNull();
+    assertThat(cost.envoyCpuS()).isNull();
+    assertThat(cost.processorGcCollections()).isNull();
+    JsonNode row = new ObjectMapper().readTree(run.resolve("report.json").toFile()).get("scenarios").get(0).get("routes").get(0);
+    assertThat(row.get("processor_cpu_s").asDouble()).isEqualTo(cost.processorCpuS());
+    assertThat(row.has("processor_cpu_ms_per_mib")).isTrue();
+    assertThat(row.has("envoy_cpu_s")).isTrue();
+    assertThat(row.has("cost")).isFalse();
+    assertThat(run.resolve("report.md")).content().contains("| processor CPU s | Envoy CPU s | processor CPU ms/MiB |")
+        .contains("Processor peak heap after GC (JFR): not recorded");
+  }
+
+  @Test
+  void smallRequests_reportProcessorCpuPerRequest() throws Exception {
+    Path media = Files.createDirectories(dir.resolve("media"));
+    EchoEnvironment environment = new EchoEnvironment();
+    environment.meterThisJvmAsProcessor = true;
+
+    BenchReport report = Bench.run(options("small", media, null), environment, dir.resolve("run"),
+        ProgressDisplay.quiet(), "extproc bench --scenario small");
+
+    RouteReport baseline = report.scenarios().get(0).route("baseline").orElseThrow();
+    assertThat(report.scenarios().get(0).settings()).containsEntry("server_state", "fresh");
+    assertThat(baseline.cost().processorCpuMsPerRequest())
+        .isCloseTo(baseline.cost().processorCpuS() * 1000 / baseline.requests(), org.assertj.core.data.Offset.offset(1e-9));
   }
 
   @Test

@@ -15,7 +15,8 @@ class ReportWriterTest {
 
   static final List<String> BINDING_KEYS = List.of("route", "concurrency", "body_bytes", "requests", "verified", "failed",
       "throughput_mib_s", "p50_ms", "p99_ms", "peak_envoy_rss_bytes", "peak_processor_rss_bytes",
-      "peak_processor_heap_bytes", "peak_echo_rss_bytes", "requests_per_s");
+      "peak_processor_heap_bytes", "peak_echo_rss_bytes", "requests_per_s", "processor_cpu_s", "envoy_cpu_s",
+      "processor_cpu_ms_per_mib", "processor_cpu_ms_per_request");
 
   static RouteReport route(String name, long envoyRss, double throughput, long heap) {
     return new RouteReport(name, 10, 1000, 10, 10, 0, throughput, 12.0, 20.0, envoyRss, 200L << 20, heap, 50L << 20,

@@ -2,6 +2,7 @@ package dev.extproc.server;
 
 import dev.extproc.ExchangeOutcome;
 import dev.extproc.ExtProcStats;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -30,6 +31,8 @@ final class StatsJson {
     ENGINE.forEach((name, value) -> append(json, name, value.applyAsLong(stats)));
     append(json, "heap_used_bytes", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
     append(json, "heap_live_after_gc_bytes", heapLiveAfterGc());
+    append(json, "gc_collections", gcCollections(false));
+    append(json, "gc_full_collections", gcCollections(true));
     extra.keySet().stream().sorted().forEach(name -> append(json, name, extra.get(name).getAsLong()));
     return json.append("}\n").toString();
   }
@@ -47,6 +50,26 @@ final class StatsJson {
       }
     }
     return live;
+  }
+
+  /**
+   * Returns the garbage collections since the JVM started, summed over its collectors; with
+   * {@code full}, only the stop-the-world collections of the whole heap (G1's "Old Generation",
+   * Parallel's "PS MarkSweep", Serial's "MarkSweepCompact"; ZGC and Shenandoah have none). ZGC's
+   * "... Pauses" beans count the pauses of cycles already counted by its "... Cycles" beans, so
+   * they are left out.
+   */
+  static long gcCollections(boolean full) {
+    long count = 0;
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      String name = gc.getName();
+      boolean isFull = name.equals("G1 Old Generation") || name.equals("PS MarkSweep") || name.equals("MarkSweepCompact");
+      if (name.endsWith(" Pauses") || (full && !isFull)) {
+        continue;
+      }
+      count += Math.max(0, gc.getCollectionCount());
+    }
+    return count;
   }
 
   private static void append(StringBuilder json, String name, long value) {

@@ -64,7 +64,7 @@ class ExtProcServerTest {
       assertThat(get(server, "/healthz").body()).isEqualTo("ok");
       await().atMost(Duration.ofSeconds(10)).until(() -> get(server, "/stats").body().contains("\"active_streams\":0,"));
       assertThat(get(server, "/stats").body()).contains("\"streams_started\":1,").contains("\"test_gauge\":42")
-          .contains("\"heap_used_bytes\":").contains("\"streams_ended_completed\":");
+          .contains("\"heap_used_bytes\":").contains("\"gc_collections\":").contains("\"gc_full_collections\":").contains("\"streams_ended_completed\":");
 
       Map<String, Family> metrics = PrometheusText.parse(get(server, "/metrics").body());
       assertThat(metrics.keySet()).allMatch(name -> name.startsWith("extproc_"));

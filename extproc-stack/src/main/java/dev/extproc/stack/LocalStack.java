@@ -199,6 +199,16 @@ public final class LocalStack implements AutoCloseable {
     return config.tuning;
   }
 
+  /** The Java the ext_proc server replicas run on (also when the server is external: then unused). */
+  public ServerJvm serverJvm() {
+    return config.serverJvm;
+  }
+
+  /** The JVM options of the ext_proc server replicas. */
+  public List<String> serverJvmOptions() {
+    return config.serverJvmOptions;
+  }
+
   /** The Envoy binary used. */
   public EnvoyInstallation envoy() {
     return envoy;
@@ -285,7 +295,7 @@ public final class LocalStack implements AutoCloseable {
 
   private void start() {
     if (config.externalEcho == null) {
-      echo = startJava("echo", List.of("echo", "--host", HOST, "--port", Integer.toString(config.ports.echo()),
+      echo = startJava("echo", config.javaExecutable, List.of("echo", "--host", HOST, "--port", Integer.toString(config.ports.echo()),
           "--ready-file", readyFile("echo").toString()), config.echoArgs, config.echoJvmOptions);
     } else {
       echoHost = config.externalEcho.getHostString();
@@ -333,7 +343,7 @@ public final class LocalStack implements AutoCloseable {
         "--admin-port", Integer.toString(adminPort), "--ready-file", ready.toString());
     List<String> extra = new ArrayList<>(config.serverArgs);
     extra.addAll(config.replicaServerArgs.getOrDefault(replica.index(), List.of()));
-    replica.started(startJava(replica.name(), args, extra, config.serverJvmOptions));
+    replica.started(startJava(replica.name(), config.serverJvm.executable(), args, extra, config.serverJvmOptions));
   }
 
   private void awaitReplica(ExtProcReplica replica) {
@@ -413,9 +423,10 @@ public final class LocalStack implements AutoCloseable {
     }
   }
 
-  private ManagedProcess startJava(String name, List<String> subcommand, List<String> extraArgs, List<String> jvmOptions) {
+  private ManagedProcess startJava(String name, Path java, List<String> subcommand, List<String> extraArgs,
+      List<String> jvmOptions) {
     List<String> command = new ArrayList<>();
-    command.add(config.javaExecutable.toString());
+    command.add(java.toString());
     command.addAll(jvmOptions);
     // Children inherit this JVM's Netty leak detection level (paranoid under Surefire), so that a
     // leak in the echo backend or the ext_proc server is reported too (see reportLeaks).
@@ -562,7 +573,8 @@ public final class LocalStack implements AutoCloseable {
     private List<String> echoArgs = List.of();
     private List<String> serverArgs = List.of();
     private List<String> echoJvmOptions = List.of("-Xmx512m");
-    private List<String> serverJvmOptions = List.of("-Xmx1g");
+    private List<String> serverJvmOptions;
+    private ServerJvm serverJvm;
     private InetSocketAddress externalExtProc;
     private InetSocketAddress externalEcho;
     private Path javaExecutable = Path.of(System.getProperty("java.home"), "bin", "java");
@@ -663,7 +675,10 @@ public final class LocalStack implements AutoCloseable {
       return this;
     }
 
-    /** JVM options of the ext_proc server process; default {@code -Xmx1g}. */
+    /**
+     * JVM options of the ext_proc server process; default {@link ServerJvm#options()} of the server's Java
+     * (docs/benchmarks.md, "CPU and the JVM").
+     */
     public Builder serverJvmOptions(List<String> options) {
       this.serverJvmOptions = List.copyOf(options);
       return this;
@@ -681,7 +696,16 @@ public final class LocalStack implements AutoCloseable {
       return this;
     }
 
-    /** The {@code java} of the child processes; default this JVM's. */
+    /**
+     * The Java of the ext_proc server; default {@link ServerJvm#select()}: {@value ServerJvm#JAVA_ENV}, else a
+     * JDK {@value ServerJvm#PREFERRED_FEATURE} when installed, else this JVM's.
+     */
+    public Builder serverJvm(ServerJvm jvm) {
+      this.serverJvm = Objects.requireNonNull(jvm, "jvm");
+      return this;
+    }
+
+    /** The {@code java} of the echo process; default this JVM's (the server's: {@link #serverJvm}). */
     public Builder javaExecutable(Path java) {
       this.javaExecutable = Objects.requireNonNull(java, "java");
       return this;
@@ -750,6 +774,12 @@ public final class LocalStack implements AutoCloseable {
         throw new IllegalArgumentException("replicaServerArgs for replica " + index + " (expected: 0.." + (replicas - 1)
             + " with replicas(" + replicas + "))");
       });
+      if (serverJvm == null) {
+        serverJvm = ServerJvm.select();
+      }
+      if (serverJvmOptions == null) {
+        serverJvmOptions = serverJvm.options();
+      }
       EnvoyInstallation envoyToUse = envoy != null ? envoy
           : EnvoyInstallation.locate(root != null ? root : ProjectRoot.find());
       Path dir;

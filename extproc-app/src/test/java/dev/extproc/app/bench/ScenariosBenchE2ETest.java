@@ -12,9 +12,11 @@ import dev.extproc.bench.ProgressDisplay;
 import dev.extproc.bench.Route;
 import dev.extproc.bench.RouteReport;
 import dev.extproc.bench.ScenarioReport;
+import dev.extproc.bench.ServerState;
 import dev.extproc.stack.EnvoyInstallation;
 import dev.extproc.stack.EnvoyTuning;
 import dev.extproc.stack.ProjectRoot;
+import dev.extproc.stack.ServerJvm;
 import java.io.IOException;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
@@ -37,7 +39,8 @@ class ScenariosBenchE2ETest {
   static final long MIB = 1024 * 1024;
   static final List<String> BINDING_KEYS = List.of("route", "concurrency", "body_bytes", "requests", "verified", "failed",
       "throughput_mib_s", "p50_ms", "p99_ms", "peak_envoy_rss_bytes", "peak_processor_rss_bytes",
-      "peak_processor_heap_bytes", "peak_echo_rss_bytes", "requests_per_s");
+      "peak_processor_heap_bytes", "peak_echo_rss_bytes", "requests_per_s", "processor_cpu_s", "envoy_cpu_s",
+      "processor_cpu_ms_per_mib", "processor_cpu_ms_per_request");
 
   static EnvoyInstallation envoy;
   static HttpClient admin;
@@ -63,11 +66,15 @@ class ScenariosBenchE2ETest {
 
   /** Runs a scenario on some routes (a fresh stack per route costs seconds: CI runs a few per scenario). */
   BenchReport bench(String scenario, String routes, boolean profile) throws Exception {
+    return bench(scenario, routes, profile, ServerState.FRESH);
+  }
+
+  BenchReport bench(String scenario, String routes, boolean profile, ServerState state) throws Exception {
     BenchOptions options = new BenchOptions(scenario, Route.parseList(routes), null, List.of(2), media, Duration.ofSeconds(2),
         Duration.ofSeconds(120), profile, List.of());
     LocalStackEnvironment environment = new LocalStackEnvironment(envoy, EnvoyTuning.defaults(), null, admin,
         System.getProperty("java.class.path"));
-    return Bench.run(options, environment, run, ProgressDisplay.quiet(), "extproc bench --scenario " + scenario);
+    return Bench.run(options, environment, run, ProgressDisplay.quiet(), "extproc bench --scenario " + scenario, state);
   }
 
   void assertPlausible(BenchReport report, String... routes) throws IOException {
@@ -84,6 +91,14 @@ class ScenariosBenchE2ETest {
         assertThat(r.peakProcessorHeapBytes()).as("processor heap").isPositive();
         assertThat(r.peakEnvoyAllocatedBytes()).as("Envoy allocated").isPositive();
         assertThat(r.samples()).isGreaterThan(5);
+        assertThat(r.cost().envoyCpuS()).as("Envoy CPU").isPositive();
+        assertThat(r.cost().processorCpuS()).as("processor CPU").isNotNull().isNotNegative();
+        assertThat(r.cost().processorGcCollections()).as("processor GCs").isNotNull().isNotNegative();
+        assertThat(r.cost().processorFullGcs()).as("processor full GCs").isNotNull().isNotNegative();
+        if (!r.route().equals("baseline")) {
+          assertThat(r.cost().processorCpuS()).as("processor CPU on " + r.route()).isPositive();
+          assertThat(r.cost().processorCpuMsPerMib()).as("processor CPU ms/MiB on " + r.route()).isPositive();
+        }
         assertThat(r.errors()).as("problems").isEmpty();
       }
     }
@@ -140,10 +155,14 @@ class ScenariosBenchE2ETest {
   }
 
   @Test
-  void small_reportsRequestsPerSecondPerRoute() throws Exception {
-    BenchReport report = bench("small", "/full-duplex-streamed,baseline", false);
+  void small_warm_reportsRequestsPerSecondAndCpuPerRequestPerRoute() throws Exception {
+    BenchReport report = bench("small", "/full-duplex-streamed,baseline", false, ServerState.WARM);
 
     assertPlausible(report, "/full-duplex-streamed", "baseline");
     assertThat(report.scenarios().get(0).routes()).allSatisfy(r -> assertThat(r.requestsPerS()).isPositive());
+    assertThat(report.scenarios().get(0).settings()).containsEntry("server_state", "warm")
+        .containsEntry("processor_java", ServerJvm.select().describe());
+    assertThat(report.scenarios().get(0).route("/full-duplex-streamed").orElseThrow().cost().processorCpuMsPerRequest())
+        .isPositive();
   }
 }
