@@ -37,6 +37,8 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
   private State state = State.READING_REQUEST;
   private boolean keepAlive;
   private boolean answerStream;
+  /** The request said {@code te: trailers}: the stream ends with trailer {@link LlmStubServer#EVENTS_TRAILER}. */
+  private boolean trailers;
   private LlmFormat format;
   private String lastSegment = "";
   private SyntheticLlmStream stream;
@@ -56,6 +58,7 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
       if (msg instanceof HttpRequest request) {
         keepAlive = HttpUtil.isKeepAlive(request);
         answerStream = request.method().equals(HttpMethod.POST);
+        trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         format = formatOf(request.uri(), settings.format());
         String path = request.uri().split("\\?", 2)[0];
         lastSegment = path.substring(path.lastIndexOf('/') + 1);
@@ -132,7 +135,12 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
       }
       if (!stream.hasNext()) {
         state = State.DONE;
-        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+        LastHttpContent end = LastHttpContent.EMPTY_LAST_CONTENT;
+        if (trailers) {
+          end = new io.netty.handler.codec.http.DefaultLastHttpContent();
+          end.trailingHeaders().set(LlmStubServer.EVENTS_TRAILER, Integer.toString(settings.events()));
+        }
+        ctx.writeAndFlush(end)
             .addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
         if (keepAlive) {
           state = State.READING_REQUEST;
