@@ -144,6 +144,9 @@ public final class BenchRunner {
           UploadDriver.Batch batch = new UploadDriver(group).start(spec);
           progress.phase(label, batch.progress());
           uploads = batch.await();
+          if (SseScenario.servesLlm(route)) {
+            artifacts.add(SseScenario.writeFigures(routeDir, route, uploads));
+          }
         }
         if (snapshots != null) {
           snapshots.save(routeDir, "", profile, artifacts, problems);
@@ -214,7 +217,7 @@ public final class BenchRunner {
       }
       return;
     }
-    boolean echoes = route.baseline() || plan.expectedExtProc().equals(plan.expectedBaseline());
+    boolean echoes = !SseScenario.servesLlm(route) && (route.baseline() || plan.expectedExtProc().equals(plan.expectedBaseline()));
     long bytes = echoes ? Math.min(plan.bodyBytes(), WARM_UP_BYTES) : plan.bodyBytes();
     ExpectedBody expected = echoes ? ExpectedBody.ofFile("the request body's first " + bytes + " bytes", plan.bodyFile(), bytes)
         : plan.expectedExtProc();

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * answer is made one event at a time and written only while the connection is writable, so a
  * stream of any length costs one event of memory. {@code GET /healthz} answers {@code ok}. A
  * request with {@code te: trailers} gets its stream ended with trailer {@link #EVENTS_TRAILER}
- * (the number of content events), so that trailers can be tested; LLM APIs send none.
+ * (the number of content events), so that trailers can be tested; LLM APIs send none. The query
+ * parameters {@code events} and {@code rate} override the settings for one answer
+ * ({@code /v1/chat/completions?events=500&rate=50}); bad values get a 400.
  *
  * <p>{@link #start()} and {@link #close()} may be called from any thread except the event loop.
  */
