@@ -26,7 +26,7 @@ final class UpCommand implements Callable<Integer> {
 
   @Option(names = "--llm", paramLabel = "FORMAT",
       description = "Also run `extproc llm-stub --format FORMAT` (openai-chat, openai-responses or anthropic) behind Envoy's "
-          + "/llm route, and the server with " + "--processor mode-select,llm-usage --mode-override-allowed: Envoy's access "
+          + "/llm route, and the server with --processor mode-select,llm-usage --mode-override-allowed: Envoy's access "
           + "log then carries each answer's token usage.")
   String llmFormat;
 
@@ -39,14 +39,16 @@ final class UpCommand implements Callable<Integer> {
   String llmUsageTrailer;
 
   private final PrintStream out;
+  private final PrintStream err;
 
   UpCommand() {
-    this(System.out);
+    this(System.out, System.err);
   }
 
-  /** For tests: prints to {@code out}. */
-  UpCommand(PrintStream out) {
+  /** For tests: prints to {@code out}, errors to {@code err}. */
+  UpCommand(PrintStream out, PrintStream err) {
     this.out = out;
+    this.err = err;
   }
 
   @Override
@@ -55,14 +57,19 @@ final class UpCommand implements Callable<Integer> {
     dev.extproc.sse.LlmFormat format = null;
     try {
       if (llmFormat != null) {
-        format = dev.extproc.sse.LlmFormat.fromFlag(llmFormat);
+        try {
+          format = dev.extproc.sse.LlmFormat.fromFlag(llmFormat);
+        } catch (IllegalArgumentException e) {
+          err.println("extproc up: --llm: " + llmFormat + " (expected: openai-chat, openai-responses or anthropic)");
+          return 2;
+        }
         if (stackOptions.serverArgs.stream().anyMatch(a -> a.startsWith("--processor"))) {
-          System.err.println("extproc up: --llm chooses the server's processors (" + String.join(" ", LLM_SERVER_ARGS)
+          err.println("extproc up: --llm chooses the server's processors (" + String.join(" ", LLM_SERVER_ARGS)
               + "); drop --server-arg=--processor");
           return 2;
         }
       } else if (llmDemo || llmUsageTrailer != null) {
-        System.err.println("extproc up: " + (llmDemo ? "--llm-demo" : "--llm-usage-trailer") + " needs --llm FORMAT");
+        err.println("extproc up: " + (llmDemo ? "--llm-demo" : "--llm-usage-trailer") + " needs --llm FORMAT");
         return 2;
       }
       builder = stackOptions.builder(ProjectRoot.find());
@@ -75,24 +82,24 @@ final class UpCommand implements Callable<Integer> {
         builder.serverArgs(serverArgs).llmStub(List.of("--format", format.flag()));
       }
     } catch (IllegalArgumentException e) { // --replicas out of range
-      System.err.println("extproc up: --" + e.getMessage());
+      err.println("extproc up: --" + e.getMessage());
       return 2;
     } catch (IllegalStateException e) { // EnvoyNotFoundException, or no project root
-      System.err.println("extproc up: " + e.getMessage());
+      err.println("extproc up: " + e.getMessage());
       return 2;
     }
     LocalStack stack;
     try {
       stack = builder.build();
     } catch (ProcessFailedException e) {
-      System.err.println("extproc up: the stack did not start: " + e.getMessage());
-      StackOptions.printPortHint(e, System.err);
+      err.println("extproc up: the stack did not start: " + e.getMessage());
+      StackOptions.printPortHint(e, err);
       return 1;
     }
     java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     Thread hook = new Thread(() -> {
       stopping.set(true);
-      System.err.println("extproc up: stopping Envoy, the ext_proc server and the echo backend ...");
+      err.println("extproc up: stopping Envoy, the ext_proc server and the echo backend ...");
       stack.close();
     }, "extproc-up-stop");
     Runtime.getRuntime().addShutdownHook(hook);
@@ -105,11 +112,12 @@ final class UpCommand implements Callable<Integer> {
     exits.add(stack.envoyProcess().onExit());
     stack.replicas().forEach(r -> r.process().ifPresent(p -> exits.add(p.onExit())));
     stack.echoProcess().ifPresent(p -> exits.add(p.onExit()));
+    stack.llmStubProcess().ifPresent(p -> exits.add(p.onExit()));
     ManagedProcess ended = (ManagedProcess) CompletableFuture.anyOf(exits.toArray(CompletableFuture[]::new)).join();
     if (stopping.get()) {
       return 0;
     }
-    System.err.println("extproc up: " + ended + " ended by itself; last lines of " + ended.logFile() + ":\n"
+    err.println("extproc up: " + ended + " ended by itself; last lines of " + ended.logFile() + ":\n"
         + ended.logTail(30));
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
@@ -118,7 +126,7 @@ final class UpCommand implements Callable<Integer> {
     }
     stack.keepLogDir();
     stack.close();
-    System.err.println("extproc up: stopped; logs in " + stack.logDir());
+    err.println("extproc up: stopped; logs in " + stack.logDir());
     return 1;
   }
 
@@ -129,7 +137,7 @@ final class UpCommand implements Callable<Integer> {
       LlmDemo.Result result = LlmDemo.run(stack, format, out);
       exit = result.status() == 200 && result.outputTokens() >= 0 ? 0 : 1;
     } catch (java.io.IOException | RuntimeException e) {
-      System.err.println("extproc up: the LLM demo failed: " + e.getMessage() + "; logs kept in " + stack.logDir());
+      err.println("extproc up: the LLM demo failed: " + e.getMessage() + "; logs kept in " + stack.logDir());
       stack.keepLogDir();
       exit = 1;
     } catch (InterruptedException e) {

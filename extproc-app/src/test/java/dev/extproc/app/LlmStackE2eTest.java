@@ -43,7 +43,7 @@ class LlmStackE2eTest {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
 
-    int exit = new CommandLine(new UpCommand(out)).execute("--ephemeral-ports", "--log-dir", logDir.toString(),
+    int exit = new CommandLine(new UpCommand(out, System.err)).execute("--ephemeral-ports", "--log-dir", logDir.toString(),
         "--llm", "anthropic", "--llm-demo");
 
     String text = printed.toString(StandardCharsets.UTF_8);
@@ -54,6 +54,23 @@ class LlmStackE2eTest {
     assertThat(logged.group(1)).contains("model=stub-model").containsPattern("output_tokens=100(\\.0)? ");
     assertThat(text).contains("usage Envoy logged: model=stub-model input_tokens=" + STUB_INPUT_TOKENS
         + " output_tokens=" + STUB_EVENTS + " total_tokens=" + (STUB_INPUT_TOKENS + STUB_EVENTS));
+  }
+
+  @Test
+  void upLlmOptions_badUse_isAOneLineError() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream errors = new PrintStream(err, true, StandardCharsets.UTF_8);
+    int badFormat = new CommandLine(new UpCommand(System.out, errors)).execute("--llm", "gemini");
+    int demoWithoutLlm = new CommandLine(new UpCommand(System.out, errors)).execute("--llm-demo");
+    int processorWithLlm = new CommandLine(new UpCommand(System.out, errors))
+        .execute("--llm", "openai-chat", "--server-arg=--processor=redact");
+
+    assertThat(List.of(badFormat, demoWithoutLlm, processorWithLlm)).containsOnly(2);
+    assertThat(err.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(
+        "extproc up: --llm: gemini (expected: openai-chat, openai-responses or anthropic)",
+        "extproc up: --llm-demo needs --llm FORMAT",
+        "extproc up: --llm chooses the server's processors (--processor mode-select,llm-usage --mode-override-allowed);"
+            + " drop --server-arg=--processor");
   }
 
   @Test
