@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--scenario", required = true, paramLabel = "NAME",
-      description = "seed, passthrough, slow-processor or small.")
+      description = "seed, passthrough, slow-processor, small or sse (LLM event streams through /llm and the baseline).")
   String scenario;
 
   @Option(names = "--routes", defaultValue = "/streamed,/full-duplex-streamed,/buffered,baseline", paramLabel = "LIST",
@@ -263,7 +263,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Generates the seed's media with {@code extproc media} when a file the scenario needs is missing. */
   static void ensureMedia(BenchOptions options) {
-    List<Path> needed = options.scenario().equals("small") ? List.of()
+    List<Path> needed = options.scenario().equals("small") || options.scenario().equals("sse") ? List.of()
         : options.scenario().equals("seed")
             ? List.of(options.input(), options.requestReplacement(), options.responseReplacement())
             : List.of(options.input());

@@ -26,13 +26,26 @@ final class LlmUsageFactory {
   private final LongAdder outputTokens = new LongAdder();
   private final LongAdder errors = new LongAdder();
 
+  private final String usageTrailer;
+
   /** {@code --processor llm-usage}: one factory per server, counting every answer it accounts. */
-  LlmUsageFactory() {}
+  LlmUsageFactory() {
+    this(null);
+  }
+
+  /**
+   * {@code --processor llm-usage --llm-usage-trailer NAME}.
+   *
+   * @param usageTrailer the response trailer that also carries the usage, or null for none
+   */
+  LlmUsageFactory(String usageTrailer) {
+    this.usageTrailer = usageTrailer;
+  }
 
   /** Returns the processors' factory: usage to Envoy as dynamic metadata, and into the counters. */
   ProcessorFactory factory() {
     return exchange -> ExchangeHandler.of(new DirectionProcessor() {},
-        new LlmUsageProcessor(json, System::nanoTime, MAX_EVENT_BYTES, MAX_JSON_BYTES, this::count));
+        new LlmUsageProcessor(json, System::nanoTime, MAX_EVENT_BYTES, MAX_JSON_BYTES, this::count, usageTrailer));
   }
 
   /**

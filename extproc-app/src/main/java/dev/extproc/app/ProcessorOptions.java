@@ -56,6 +56,13 @@ final class ProcessorOptions {
       description = "guardrail: comma-separated phrases that stop an LLM answer (case-insensitive, across events).")
   List<String> blockedPhrases;
 
+  @Option(
+      names = "--llm-usage-trailer",
+      paramLabel = "NAME",
+      description = "llm-usage: also set response trailer NAME to the usage (model=...; input_tokens=...; ...) when the"
+          + " answer has trailers (Envoy never adds trailers itself; see docs/sse.md).")
+  String llmUsageTrailer;
+
   @Option(names = "--replace-request-body", description = "replace: file whose content replaces every request body.")
   Path replaceRequestBody;
 
@@ -160,6 +167,11 @@ final class ProcessorOptions {
     if (used.contains("guardrail") && (blockedPhrases == null || blockedPhrases.isEmpty())) {
       throw new IllegalArgumentException("--processor guardrail needs --blocked-phrases LIST");
     }
+    requireOnlyWith(used, "llm-usage", "--llm-usage-trailer", llmUsageTrailer);
+    if (llmUsageTrailer != null && !llmUsageTrailer.matches("[a-z0-9!#$%&'*+.^_`|~-]+")) {
+      throw new IllegalArgumentException("--llm-usage-trailer: " + llmUsageTrailer
+          + " (expected: a lower-case header name such as x-llm-usage)");
+    }
     if (fileIoThreads < 1) {
       throw new IllegalArgumentException("--file-io-threads: " + fileIoThreads + " (expected: >= 1)");
     }
@@ -193,7 +205,7 @@ final class ProcessorOptions {
             factories.add(transforms.factory(name));
             break;
           case "llm-usage":
-            LlmUsageFactory llm = new LlmUsageFactory();
+            LlmUsageFactory llm = new LlmUsageFactory(llmUsageTrailer);
             factories.add(llm.factory());
             counters.putAll(llm.counters());
             break;

@@ -72,4 +72,14 @@ class LlmProcessorOptionsTest {
     assertThatThrownBy(() -> setup("--processor", "guardrail", "--blocked-phrases", " "))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("blocked phrase: empty");
   }
+
+  @Test
+  void usageTrailer_onlyWithLlmUsage_andAValidHeaderName() throws Exception {
+    assertThat(setup("--processor", "llm-usage", "--llm-usage-trailer", "x-llm-usage").factory()).isNotNull();
+    assertThatThrownBy(() -> setup("--processor", "guardrail", "--blocked-phrases", "x", "--llm-usage-trailer", "x-llm-usage"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--llm-usage-trailer is given but llm-usage is not");
+    assertThatThrownBy(() -> setup("--processor", "llm-usage", "--llm-usage-trailer", "X Usage"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--llm-usage-trailer: X Usage (expected: a lower-case header name such as x-llm-usage)");
+  }
 }

@@ -14,4 +14,9 @@ public final class LlmUsageTestAccess {
   public static ProcessorFactory modeSelectThenUsage() {
     return dev.extproc.ProcessorChain.factory(java.util.List.of(LlmUsageFactory.modeSelect(), LlmUsageFactory.create()));
   }
+
+  /** {@code --processor guardrail --blocked-phrases ...}. */
+  public static ProcessorFactory guardrail(java.util.List<String> phrases) {
+    return LlmUsageFactory.guardrail(phrases);
+  }
 }

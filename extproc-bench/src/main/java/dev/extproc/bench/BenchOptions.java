@@ -32,7 +32,7 @@ public record BenchOptions(
     List<String> extraServerArgs) {
 
   /** The scenario names. */
-  public static final List<String> SCENARIOS = List.of("seed", "passthrough", "slow-processor", "small");
+  public static final List<String> SCENARIOS = List.of("seed", "passthrough", "slow-processor", "small", "sse");
 
   /** Validates and copies. */
   public BenchOptions {

@@ -166,6 +166,9 @@ public final class BenchRunner {
           UploadDriver.Batch batch = new UploadDriver(group).start(spec);
           progress.phase(label, batch.progress());
           uploads = batch.await();
+          if (SseScenario.servesLlm(route)) {
+            artifacts.add(SseScenario.writeFigures(routeDir, route, uploads));
+          }
         }
         cost = small != null ? costMeter.stop(small.completed() * plan.bodyBytes(), small.completed())
             : costMeter.stop(uploads.bytesSent(), -1);
@@ -240,7 +243,7 @@ public final class BenchRunner {
       }
       return;
     }
-    boolean echoes = route.baseline() || plan.expectedExtProc().equals(plan.expectedBaseline());
+    boolean echoes = !SseScenario.servesLlm(route) && (route.baseline() || plan.expectedExtProc().equals(plan.expectedBaseline()));
     long bytes = echoes ? Math.min(plan.bodyBytes(), WARM_UP_BYTES) : plan.bodyBytes();
     ExpectedBody expected = echoes ? ExpectedBody.ofFile("the request body's first " + bytes + " bytes", plan.bodyFile(), bytes)
         : plan.expectedExtProc();

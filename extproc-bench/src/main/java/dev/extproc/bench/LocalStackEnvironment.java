@@ -133,6 +133,9 @@ public final class LocalStackEnvironment implements BenchEnvironment {
         // The aggregating echo holds every body whole (in Netty direct buffers, which the JVM caps at -Xmx):
         // 10 x 78 MiB does not fit the stack's default 512 MiB, and the echo would drop connections.
         .echoJvmOptions(List.of(settings.aggregatingEcho() ? AGGREGATING_ECHO_HEAP : "-Xmx512m"));
+    if (SseScenario.servesLlm(route)) {
+      builder.llmStub(SseScenario.STUB_ARGS);
+    }
     boolean jfr = false;
     if (externalExtProc != null) {
       builder.externalExtProc(externalExtProc.getHostString(), externalExtProc.getPort());

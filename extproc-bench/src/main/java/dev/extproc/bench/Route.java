@@ -30,10 +30,22 @@ public record Route(String name, String path, boolean baseline, String bodyMode)
   /** The baseline listener: the same echo without ext_proc (path {@code /streamed}, which it routes like any path). */
   public static final Route BASELINE = new Route("baseline", "/streamed", true, "NONE");
 
+  /** {@code /llm}: LLM answers from the stack's llm-stub, body mode chosen per response by the server (scenario {@code sse}). */
+  public static final Route LLM = new Route("/llm", "/llm/v1/chat/completions", false, "FULL_DUPLEX_STREAMED");
+  /** The baseline listener's {@code /llm}: the same llm-stub without ext_proc (scenario {@code sse}). */
+  public static final Route LLM_BASELINE = new Route("llm-baseline", "/llm/v1/chat/completions", true, "NONE");
+  /** {@code /llm} with answers paced like a real model: 500 events at 50 per second (scenario {@code sse}). */
+  public static final Route LLM_PACED = new Route("/llm-paced", "/llm/v1/chat/completions?events=500&rate=50", false,
+      "FULL_DUPLEX_STREAMED");
+  /** The baseline listener's {@code /llm}, paced as {@link #LLM_PACED}. */
+  public static final Route LLM_PACED_BASELINE = new Route("llm-paced-baseline", "/llm/v1/chat/completions?events=500&rate=50",
+      true, "NONE");
+
   /** The routes every scenario runs by default, in this order. */
   public static final List<Route> DEFAULTS = List.of(STREAMED, FULL_DUPLEX_STREAMED, BUFFERED, BASELINE);
 
-  private static final List<Route> ALL = List.of(STREAMED, FULL_DUPLEX_STREAMED, BUFFERED, BUFFERED_PARTIAL, HEADERS_ONLY, BASELINE);
+  private static final List<Route> ALL = List.of(STREAMED, FULL_DUPLEX_STREAMED, BUFFERED, BUFFERED_PARTIAL, HEADERS_ONLY, BASELINE,
+      LLM, LLM_BASELINE, LLM_PACED, LLM_PACED_BASELINE);
 
   /** Validates. */
   public Route {

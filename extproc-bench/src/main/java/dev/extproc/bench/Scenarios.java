@@ -43,6 +43,9 @@ public final class Scenarios {
       }
       return plans;
     }
+    if (options.scenario().equals("sse")) {
+      return SseScenario.plans(options);
+    }
     Path body = bodyFile(options);
     long bodyBytes = Files.size(body);
     ExpectedBody echoed = ExpectedBody.ofFile("the request body", body, bodyBytes);

@@ -33,10 +33,15 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
   private enum State { READING_REQUEST, STREAMING, DONE }
 
   private final LlmStubServer.Settings settings;
-  private final long intervalNanos;
+  /** This answer's pace and length: the settings', or the request's {@code rate} and {@code events} query parameters. */
+  private long intervalNanos;
+  private int events;
+  private String badQuery;
   private State state = State.READING_REQUEST;
   private boolean keepAlive;
   private boolean answerStream;
+  /** The request said {@code te: trailers}: the stream ends with trailer {@link LlmStubServer#EVENTS_TRAILER}. */
+  private boolean trailers;
   private LlmFormat format;
   private String lastSegment = "";
   private SyntheticLlmStream stream;
@@ -46,7 +51,6 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
 
   LlmStubHandler(LlmStubServer.Settings settings) {
     this.settings = settings;
-    this.intervalNanos = settings.ratePerSecond() == 0 ? 0 : (long) (1e9 / settings.ratePerSecond());
     this.splits = settings.splitSeed() == 0 ? null : new java.util.Random(settings.splitSeed());
   }
 
@@ -56,7 +60,9 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
       if (msg instanceof HttpRequest request) {
         keepAlive = HttpUtil.isKeepAlive(request);
         answerStream = request.method().equals(HttpMethod.POST);
+        trailers = request.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true);
         format = formatOf(request.uri(), settings.format());
+        readQuery(request.uri());
         String path = request.uri().split("\\?", 2)[0];
         lastSegment = path.substring(path.lastIndexOf('/') + 1);
       }
@@ -68,7 +74,36 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Reads the optional {@code events} (>= 0) and {@code rate} (events per second, 0 = unpaced) query parameters. */
+  private void readQuery(String uri) {
+    double rate = settings.ratePerSecond();
+    events = settings.events();
+    badQuery = null;
+    java.util.Map<String, java.util.List<String>> query = new io.netty.handler.codec.http.QueryStringDecoder(uri).parameters();
+    try {
+      if (query.containsKey("events")) {
+        events = Integer.parseInt(query.get("events").get(0));
+      }
+      if (query.containsKey("rate")) {
+        rate = Double.parseDouble(query.get("rate").get(0));
+      }
+    } catch (NumberFormatException e) {
+      events = -1;
+    }
+    if (events < 0 || !(rate >= 0) || Double.isInfinite(rate)) {
+      badQuery = "bad query " + uri + " (expected: events=N with N >= 0, rate=R events per second with R >= 0)\n";
+    }
+    intervalNanos = rate == 0 ? 0 : (long) (1e9 / rate);
+  }
+
   private void respond(ChannelHandlerContext ctx) {
+    if (badQuery != null) {
+      FullHttpResponse bad = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST,
+          Unpooled.copiedBuffer(badQuery, StandardCharsets.UTF_8));
+      HttpUtil.setContentLength(bad, bad.content().readableBytes());
+      ctx.writeAndFlush(bad).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
     if (answerStream && (lastSegment.equals("json") || lastSegment.equals("media"))) {
       respondWhole(ctx, lastSegment.equals("json"));
       return;
@@ -82,7 +117,7 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     state = State.STREAMING;
-    stream = new SyntheticLlmStream(format, settings.model(), settings.events(), settings.inputTokens());
+    stream = new SyntheticLlmStream(format, settings.model(), events, settings.inputTokens());
     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
     head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
     head.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
@@ -100,7 +135,7 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
   private void respondWhole(ChannelHandlerContext ctx, boolean json) {
     io.netty.buffer.ByteBuf body;
     if (json) {
-      long output = settings.events();
+      long output = events;
       body = Unpooled.copiedBuffer("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"model\":\"" + settings.model()
           + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"stop\"}],"
           + "\"usage\":{\"prompt_tokens\":" + settings.inputTokens() + ",\"completion_tokens\":" + output
@@ -132,7 +167,12 @@ final class LlmStubHandler extends ChannelInboundHandlerAdapter {
       }
       if (!stream.hasNext()) {
         state = State.DONE;
-        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+        LastHttpContent end = LastHttpContent.EMPTY_LAST_CONTENT;
+        if (trailers) {
+          end = new io.netty.handler.codec.http.DefaultLastHttpContent();
+          end.trailingHeaders().set(LlmStubServer.EVENTS_TRAILER, Integer.toString(events));
+        }
+        ctx.writeAndFlush(end)
             .addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE : ChannelFutureListener.CLOSE);
         if (keepAlive) {
           state = State.READING_REQUEST;

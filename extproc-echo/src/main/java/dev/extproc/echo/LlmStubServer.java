@@ -26,12 +26,19 @@ import org.slf4j.LoggerFactory;
  * opaque bytes), paced at {@code
  * ratePerSecond} (0: as fast as the client reads), the usage at the end. HTTP/1.1, chunked. The
  * answer is made one event at a time and written only while the connection is writable, so a
- * stream of any length costs one event of memory. {@code GET /healthz} answers {@code ok}.
+ * stream of any length costs one event of memory. {@code GET /healthz} answers {@code ok}. A
+ * request with {@code te: trailers} gets its stream ended with trailer {@link #EVENTS_TRAILER}
+ * (the number of content events), so that trailers can be tested; LLM APIs send none. The query
+ * parameters {@code events} and {@code rate} override the settings for one answer
+ * ({@code /v1/chat/completions?events=500&rate=50}); bad values get a 400.
  *
  * <p>{@link #start()} and {@link #close()} may be called from any thread except the event loop.
  */
 public final class LlmStubServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LlmStubServer.class);
+
+  /** The trailer ending a stream whose request said {@code te: trailers}: the number of content events. */
+  public static final String EVENTS_TRAILER = "llm-stub-events";
 
   /**
    * What the stub answers.

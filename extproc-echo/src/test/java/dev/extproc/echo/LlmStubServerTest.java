@@ -22,8 +22,12 @@ class LlmStubServerTest {
   private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private static LlmUsage post(int port) throws Exception {
+    return post(port, "/v1/anything");
+  }
+
+  private static LlmUsage post(int port, String path) throws Exception {
     HttpResponse<InputStream> response = CLIENT.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/anything"))
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(Duration.ofSeconds(30))
             .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}")).build(),
         HttpResponse.BodyHandlers.ofInputStream());
@@ -53,6 +57,24 @@ class LlmStubServerTest {
         assertThat(usage.inputTokens()).isEqualTo(17);
         assertThat(usage.outputTokens()).isEqualTo(5_000);
         assertThat(usage.contentEvents()).isEqualTo(5_000);
+      }
+    }
+  }
+
+  @Test
+  void queryParameters_setOneAnswersEventsAndRate_badOnesAre400() throws Exception {
+    try (LlmStubServer stub = new LlmStubServer("127.0.0.1", 0,
+        new LlmStubServer.Settings(LlmFormat.OPENAI_CHAT, 10_000, 1, "m", 1))) {
+      int port = stub.start();
+      LlmUsage usage = post(port, "/v1/chat/completions?events=30&rate=1000");
+      assertThat(usage.outputTokens()).isEqualTo(30);
+      assertThat(usage.meanInterTokenNanos()).as("paced by the query, not the settings' 1 per second")
+          .isLessThan(Duration.ofMillis(500).toNanos());
+      for (String query : new String[] {"events=-1", "events=x", "rate=-2", "rate=Infinity"}) {
+        HttpResponse<String> bad = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1?" + query))
+            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).as(query).isEqualTo(400);
+        assertThat(bad.body()).as(query).contains("expected: events=N");
       }
     }
   }

@@ -57,6 +57,27 @@ public record LlmUsage(
     return values;
   }
 
+  /**
+   * Returns the usage as one header value, for a response trailer: {@code model=m; input_tokens=12;
+   * output_tokens=100; total_tokens=112}, only what is known. Characters a header value may not
+   * hold (controls, non-ASCII) and the separators {@code ;} and {@code =} in the model name become
+   * {@code _}.
+   */
+  public String toHeaderValue() {
+    StringBuilder out = new StringBuilder();
+    for (Map.Entry<String, Object> entry : toMetadata().entrySet()) {
+      if (entry.getKey().equals("error")) {
+        continue;
+      }
+      Object value = entry.getValue();
+      String text = value instanceof Double d ? String.format(java.util.Locale.ROOT, "%.1f", d) : String.valueOf(value);
+      StringBuilder safe = new StringBuilder(text.length());
+      text.chars().forEach(c -> safe.append(c < 0x21 || c > 0x7e || c == ';' || c == '=' ? '_' : (char) c));
+      out.append(out.length() == 0 ? "" : "; ").append(entry.getKey()).append('=').append(safe);
+    }
+    return out.toString();
+  }
+
   private static void putKnown(Map<String, Object> values, String key, long value) {
     if (value >= 0) {
       values.put(key, value);

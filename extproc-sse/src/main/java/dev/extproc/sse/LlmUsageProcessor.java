@@ -44,6 +44,8 @@ public final class LlmUsageProcessor implements DirectionProcessor {
   private final int maxJsonBytes;
   private final LlmUsageTracker tracker;
   private final Consumer<LlmUsage> onUsage;
+  private final @Nullable String usageTrailer;
+  private @Nullable LlmUsage usage;
   private Body body = Body.OTHER;
   private @Nullable SseParser parser;
   private ByteString json = ByteString.EMPTY;
@@ -57,6 +59,20 @@ public final class LlmUsageProcessor implements DirectionProcessor {
    */
   public LlmUsageProcessor(ObjectMapper json, LongSupplier nanoClock, int maxEventBytes, int maxJsonBytes,
       Consumer<LlmUsage> onUsage) {
+    this(json, nanoClock, maxEventBytes, maxJsonBytes, onUsage, null);
+  }
+
+  /**
+   * As {@link #LlmUsageProcessor(ObjectMapper, LongSupplier, int, int, Consumer)}, and when the
+   * answer ends with trailers (Envoy sends them only when the upstream's response has trailers and
+   * the response trailer mode is SEND), also sets trailer {@code usageTrailer} to {@link
+   * LlmUsage#toHeaderValue()}.
+   *
+   * @param usageTrailer the trailer's name (lower case), or null for none
+   */
+  public LlmUsageProcessor(ObjectMapper json, LongSupplier nanoClock, int maxEventBytes, int maxJsonBytes,
+      Consumer<LlmUsage> onUsage, @Nullable String usageTrailer) {
+    this.usageTrailer = usageTrailer;
     this.tracker = new LlmUsageTracker(json, nanoClock);
     this.maxEventBytes = maxEventBytes;
     this.maxJsonBytes = maxJsonBytes;
@@ -106,7 +122,7 @@ public final class LlmUsageProcessor implements DirectionProcessor {
       json = ByteString.EMPTY;
     }
     if (body == Body.EVENT_STREAM || body == Body.JSON || body == Body.GAVE_UP) {
-      LlmUsage usage = tracker.usage();
+      usage = tracker.usage();
       Map<String, Object> values = usage.toMetadata();
       for (Map.Entry<String, Object> entry : values.entrySet()) {
         ctx.exchange().putMetadata(NAMESPACE, entry.getKey(), entry.getValue());
@@ -115,6 +131,14 @@ public final class LlmUsageProcessor implements DirectionProcessor {
         log.info("exchange {}: {} LLM events with malformed JSON were skipped", ctx.exchange().id(), tracker.malformedEvents());
       }
       onUsage.accept(usage);
+    }
+    return Processing.done();
+  }
+
+  @Override
+  public CompletionStage<Void> onTrailers(DirectionContext ctx, HttpHeaders trailers) {
+    if (usageTrailer != null && usage != null) {
+      ctx.setHeader(usageTrailer, usage.toHeaderValue());
     }
     return Processing.done();
   }

@@ -69,6 +69,15 @@ class LlmUsageTrackerTest {
   }
 
   @Test
+  void headerValue_knownFieldsOnly_modelMadeSafeForAHeader() {
+    LlmUsage usage = new LlmUsage("gpt;x=1\r\nevil é", 12, 100, 112, -1, 100, 1_500_000, -1, "boom");
+
+    assertThat(usage.toHeaderValue())
+        .isEqualTo("model=gpt_x_1__evil__; input_tokens=12; output_tokens=100; total_tokens=112; time_to_first_token_ms=1.5");
+    assertThat(new LlmUsage(null, -1, -1, -1, -1, 0, -1, -1, null).toHeaderValue()).isEmpty();
+  }
+
+  @Test
   void crlfFraming_noSpaceAfterColon_andAMidStreamError() {
     String stream = "data:{\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\r\n\r\n"
         + "data: {\"error\":{\"type\":\"server_error\",\"message\":\"boom\"}}\r\n\r\n";

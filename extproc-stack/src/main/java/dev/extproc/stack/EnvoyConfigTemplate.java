@@ -31,8 +31,25 @@ public final class EnvoyConfigTemplate {
   /** Renders the configuration for these endpoints and tuning values. */
   public static String render(EnvoyEndpoints endpoints, EnvoyTuning tuning) {
     Objects.requireNonNull(endpoints, "endpoints");
+    return render(endpoints, tuning, endpoints.echoHost(), endpoints.echoPort());
+  }
+
+  /**
+   * Renders the configuration with cluster {@code llm} (route {@code /llm}) at {@code llmHost:llmPort}
+   * (an LLM upstream such as {@code extproc llm-stub}); {@link #render(EnvoyEndpoints, EnvoyTuning)}
+   * points it at the echo backend.
+   */
+  public static String render(EnvoyEndpoints endpoints, EnvoyTuning tuning, String llmHost, int llmPort) {
+    Objects.requireNonNull(endpoints, "endpoints");
     Objects.requireNonNull(tuning, "tuning");
-    return substitute(template(), values(endpoints, tuning));
+    Objects.requireNonNull(llmHost, "llmHost");
+    if (llmPort < 1 || llmPort > 65535) {
+      throw new IllegalArgumentException("llmPort: " + llmPort + " (expected: 1..65535)");
+    }
+    Map<String, String> values = values(endpoints, tuning);
+    values.put("LLM_HOST", llmHost);
+    values.put("LLM_PORT", Integer.toString(llmPort));
+    return substitute(template(), values);
   }
 
   /**

@@ -63,6 +63,9 @@ public final class LocalStack implements AutoCloseable {
   private final EnvoyInstallation envoy;
 
   private ManagedProcess echo;
+  /** The synthetic LLM upstream of route {@code /llm}, when {@link Builder#llmStub} asked for one. */
+  private ManagedProcess llmStub;
+  private int llmStubPort;
   /** The ext_proc server replicas this stack runs; empty when the server is external. */
   private final List<ExtProcReplica> replicas = new ArrayList<>();
   private ManagedProcess envoyProcess;
@@ -108,6 +111,16 @@ public final class LocalStack implements AutoCloseable {
   /** {@code http://<host>:<port>} of the echo backend itself (bypassing Envoy). */
   public URI echoUri() {
     return URI.create("http://" + echoHost + ":" + echoPort);
+  }
+
+  /** {@code http://127.0.0.1:<port>} of the llm-stub itself (bypassing Envoy), empty when the stack runs none. */
+  public Optional<URI> llmStubUri() {
+    return llmStub == null ? Optional.empty() : Optional.of(URI.create("http://" + HOST + ":" + llmStubPort));
+  }
+
+  /** The llm-stub process, empty when the stack runs none. */
+  public Optional<ManagedProcess> llmStubProcess() {
+    return Optional.ofNullable(llmStub);
   }
 
   /** The ext_proc server's gRPC address (with several replicas: the first one's). */
@@ -301,6 +314,10 @@ public final class LocalStack implements AutoCloseable {
       echoHost = config.externalEcho.getHostString();
       echoPort = config.externalEcho.getPort();
     }
+    if (config.llmStubArgs != null) {
+      List<String> args = List.of("llm-stub", "--host", HOST, "--port", "0", "--ready-file", readyFile("llm-stub").toString());
+      llmStub = startJava("llm-stub", args, config.llmStubArgs, List.of("-Xmx256m"));
+    }
     if (config.externalExtProc == null) {
       for (int i = 0; i < config.replicas; i++) {
         ExtProcReplica replica = new ExtProcReplica(i);
@@ -319,6 +336,11 @@ public final class LocalStack implements AutoCloseable {
       echoPort = ReadyFile.intProperty(ready, "http.port", readyFile("echo"));
       HealthProbe health = new HealthProbe(URI.create("http://" + HOST + ":" + echoPort + "/healthz"));
       echo.awaitCondition("GET /healthz = 200 on echo port " + echoPort, health::ok, config.startTimeout);
+    }
+    if (llmStub != null) {
+      llmStubPort = ReadyFile.intProperty(awaitReadyFile(llmStub, readyFile("llm-stub")), "http.port", readyFile("llm-stub"));
+      HealthProbe health = new HealthProbe(URI.create("http://" + HOST + ":" + llmStubPort + "/healthz"));
+      llmStub.awaitCondition("GET /healthz = 200 on llm-stub port " + llmStubPort, health::ok, config.startTimeout);
     }
     for (ExtProcReplica replica : replicas) {
       awaitReplica(replica);
@@ -366,7 +388,9 @@ public final class LocalStack implements AutoCloseable {
     envoyConfigFile = workDir.resolve("envoy.yaml");
     Path adminAddressFile = workDir.resolve("envoy-admin.address");
     try {
-      Files.writeString(envoyConfigFile, EnvoyConfigTemplate.render(endpoints, config.tuning), StandardCharsets.UTF_8);
+      String rendered = llmStub == null ? EnvoyConfigTemplate.render(endpoints, config.tuning)
+          : EnvoyConfigTemplate.render(endpoints, config.tuning, HOST, llmStubPort);
+      Files.writeString(envoyConfigFile, rendered, StandardCharsets.UTF_8);
       Files.deleteIfExists(adminAddressFile);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + envoyConfigFile, e);
@@ -463,12 +487,13 @@ public final class LocalStack implements AutoCloseable {
     order.add(envoyProcess);
     replicas.forEach(r -> order.add(r.process().orElse(null)));
     order.add(echo);
+    order.add(llmStub);
     for (ManagedProcess process : order) {
       if (process == null) {
         continue;
       }
       try {
-        process.stop(process == echo || process == envoyProcess ? Duration.ofSeconds(5) : config.extProcStopGrace);
+        process.stop(process == echo || process == envoyProcess || process == llmStub ? Duration.ofSeconds(5) : config.extProcStopGrace);
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;
@@ -495,6 +520,7 @@ public final class LocalStack implements AutoCloseable {
     List<ManagedProcess> children = new ArrayList<>();
     replicas.forEach(r -> r.process().ifPresent(children::add));
     children.add(echo);
+    children.add(llmStub);
     for (ManagedProcess process : children) {
       if (process == null || !Files.exists(process.logFile())) {
         continue;
@@ -571,6 +597,7 @@ public final class LocalStack implements AutoCloseable {
     private EnvoyTuning tuning = EnvoyTuning.defaults();
     private EnvoyEndpoints.UpstreamProtocol echoProtocol = EnvoyEndpoints.UpstreamProtocol.HTTP1;
     private List<String> echoArgs = List.of();
+    private List<String> llmStubArgs;
     private List<String> serverArgs = List.of();
     private List<String> echoJvmOptions = List.of("-Xmx512m");
     private List<String> serverJvmOptions;
@@ -666,6 +693,16 @@ public final class LocalStack implements AutoCloseable {
     /** Extra arguments of {@code extproc server} (e.g. {@code --processor capture --capture-dir D}). */
     public Builder serverArgs(List<String> args) {
       this.serverArgs = List.copyOf(args);
+      return this;
+    }
+
+    /**
+     * Also runs {@code extproc llm-stub} with these extra arguments (e.g. {@code --format anthropic
+     * --events 100}) as the upstream of Envoy's route {@code /llm}; without it that route goes to the
+     * echo backend.
+     */
+    public Builder llmStub(List<String> args) {
+      this.llmStubArgs = List.copyOf(args);
       return this;
     }
 

@@ -56,13 +56,28 @@ class EnvoyConfigTemplateTest {
     Map<String, Map<String, Object>> modes = routeModes(listener(config, "ext_proc"));
 
     assertThat(modes).containsOnlyKeys("/streamed", "/fail-open-streamed", "/full-duplex-streamed", "/buffered",
-        "/buffered-partial", "/headers-only");
+        "/buffered-partial", "/headers-only", "/llm");
     assertMode(modes.get("/streamed"), "STREAMED", "SEND");
     assertMode(modes.get("/fail-open-streamed"), "STREAMED", "SEND");
     assertMode(modes.get("/full-duplex-streamed"), "FULL_DUPLEX_STREAMED", "SEND");
     assertMode(modes.get("/buffered"), "BUFFERED", "SEND");
     assertMode(modes.get("/buffered-partial"), "BUFFERED_PARTIAL", "SEND");
     assertMode(modes.get("/headers-only"), "NONE", "SKIP");
+    // The server chooses /llm's response body mode per request (mode_override).
+    assertMode(modes.get("/llm"), "NONE", "SKIP");
+  }
+
+  @Test
+  void llmRoute_goesToTheLlmUpstream_modeOverrideAllowedToThreeModes_usageInTheAccessLog() throws Exception {
+    String yaml = EnvoyConfigTemplate.render(EnvoyEndpoints.loopbackDefaults(), EnvoyTuning.defaults(), "127.0.0.1", 8689);
+
+    assertThat(yaml).contains("socket_address: { address: \"127.0.0.1\", port_value: 8689 }")
+        .contains("allow_mode_override: true")
+        .contains("output_tokens=%DYNAMIC_METADATA(extproc.llm:output_tokens)%")
+        .contains("untyped: [\"extproc.llm\"]");
+    Map<String, Object> config = new Yaml().load(yaml);
+    assertThat(extProcFilter(listener(config, "ext_proc")).get("allowed_override_modes")).asList().hasSize(3);
+    assertValidatedByEnvoy(yaml);
   }
 
   @Test
@@ -73,7 +88,7 @@ class EnvoyConfigTemplateTest {
     Map<String, Object> baseline = listener(config, "baseline");
 
     assertThat(routeModes(baseline)).containsOnlyKeys("/streamed", "/full-duplex-streamed", "/buffered",
-        "/buffered-partial", "/headers-only").allSatisfy((path, mode) -> assertThat(mode).isNull());
+        "/buffered-partial", "/headers-only", "/llm").allSatisfy((path, mode) -> assertThat(mode).isNull());
     assertThat(httpFilterNames(baseline)).containsExactly("envoy.filters.http.router");
     assertThat(httpFilterNames(listener(config, "ext_proc")))
         .containsExactly("envoy.filters.http.ext_proc", "envoy.filters.http.router");
@@ -205,6 +220,13 @@ class EnvoyConfigTemplateTest {
   }
 
   @SuppressWarnings("unchecked")
+  private static Map<String, Object> extProcFilter(Map<String, Object> listener) {
+    return ((List<Map<String, Object>>) hcm(listener).get("http_filters")).stream()
+        .filter(f -> f.get("name").equals("envoy.filters.http.ext_proc"))
+        .map(f -> (Map<String, Object>) f.get("typed_config")).findFirst().orElseThrow();
+  }
+
+  @SuppressWarnings("unchecked")
   private static Map<String, Object> hcm(Map<String, Object> listener) {
     List<Map<String, Object>> chains = (List<Map<String, Object>>) listener.get("filter_chains");
     List<Map<String, Object>> filters = (List<Map<String, Object>>) chains.get(0).get("filters");
@@ -225,7 +247,7 @@ class EnvoyConfigTemplateTest {
     Map<String, Map<String, Object>> modes = new java.util.LinkedHashMap<>();
     for (Map<String, Object> route : (List<Map<String, Object>>) hosts.get(0).get("routes")) {
       String path = (String) ((Map<String, Object>) route.get("match")).get("path_separated_prefix");
-      assertThat(((Map<String, Object>) route.get("route")).get("cluster")).isEqualTo("echo");
+      assertThat(((Map<String, Object>) route.get("route")).get("cluster")).isEqualTo(path.equals("/llm") ? "llm" : "echo");
       Map<String, Object> perFilter = (Map<String, Object>) route.get("typed_per_filter_config");
       Map<String, Object> mode = perFilter == null ? null
           : (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) perFilter

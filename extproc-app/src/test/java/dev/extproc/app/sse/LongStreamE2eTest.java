@@ -17,15 +17,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A stream far longer than any LLM answer — 1.5 million events at full speed (about 256 MiB; half
- * an hour of tokens at 50 per second is 90,000 events) — through a real Envoy in
- * FULL_DUPLEX_STREAMED with usage accounting: the engine never holds more than a few chunks, the
- * server's heap after the stream is where it was before it, and the usage is exact. CI runs this
- * size; {@code -Dextproc.longStreamEvents=6000000} runs 1 GiB (docs/sse.md has the figures).
+ * A stream far longer than any LLM answer — 6 million events at full speed (about 1 GiB; half an
+ * hour of tokens at 50 per second is 90,000 events) — through a real Envoy in FULL_DUPLEX_STREAMED
+ * with usage accounting: the engine never holds more than a few chunks, the server's heap after
+ * the stream is where it was before it, and the usage is exact. CI runs this size (about 3 minutes
+ * on a shared 2-core machine); {@code -Dextproc.longStreamEvents=1500000} runs 256 MiB
+ * (docs/sse.md has the figures).
  */
 class LongStreamE2eTest {
   /** About 180 bytes per synthetic chat event: 1,500,000 events ≈ 256 MiB, 6,000,000 ≈ 1 GiB. */
-  private static final int EVENTS = Integer.getInteger("extproc.longStreamEvents", 1_500_000);
+  private static final int EVENTS = Integer.getInteger("extproc.longStreamEvents", 6_000_000);
 
   @TempDir Path dir;
 
@@ -42,6 +43,8 @@ class LongStreamE2eTest {
       long bytes = LlmUsageE2eTest.postCounting(envoy.listenerPort, "/full-duplex/openai-chat");
 
       assertThat(bytes).isGreaterThan(EVENTS * 150L);
+      System.out.printf("long stream: %d events, %d bytes through Envoy; engine peak held %d bytes%n", EVENTS, bytes,
+          envoy.service.stats().peakBytesHeldPerStream());
       Matcher line = envoy.awaitAccessLog("/full-duplex/openai-chat", LINE);
       assertThat(Double.parseDouble(line.group(5))).isEqualTo(EVENTS);
       assertThat(envoy.service.stats().peakBytesHeldPerStream())
