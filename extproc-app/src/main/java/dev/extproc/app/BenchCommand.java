@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--scenario", required = true, paramLabel = "NAME",
-      description = "seed, passthrough, slow-processor or small.")
+      description = "seed, passthrough, slow-processor, small, redact or json-mask.")
   String scenario;
 
   @Option(names = "--routes", defaultValue = "/streamed,/full-duplex-streamed,/buffered,baseline", paramLabel = "LIST",
@@ -44,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
   String routes;
 
   @Option(names = "--body-size", paramLabel = "SIZE",
-      description = "Upload body size, e.g. 256KiB (default: the whole media/input.mp4, 70.4 MiB; 1 KiB for small).")
+      description = "Upload body size, e.g. 256KiB (default: the whole media/input.mp4, 70.4 MiB; 1 KiB for small; 16 MiB for redact and json-mask).")
   String bodySize;
 
   @Option(names = "--concurrency", paramLabel = "N[,N...]",
@@ -247,7 +247,8 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Generates the seed's media with {@code extproc media} when a file the scenario needs is missing. */
   static void ensureMedia(BenchOptions options) {
-    List<Path> needed = options.scenario().equals("small") ? List.of()
+    // small requests and the transform scenarios (redact, json-mask) make their own bodies
+    List<Path> needed = List.of("small", "redact", "json-mask").contains(options.scenario()) ? List.of()
         : options.scenario().equals("seed")
             ? List.of(options.input(), options.requestReplacement(), options.responseReplacement())
             : List.of(options.input());

@@ -43,6 +43,15 @@ public final class Scenarios {
       }
       return plans;
     }
+    switch (options.scenario()) { // generated bodies: no input file needed
+      case "redact" -> {
+        return TransformScenarios.plans(options, concurrencies(options, TransformScenarios.DEFAULT_CONCURRENCY));
+      }
+      case "json-mask" -> {
+        return TransformScenarios.plans(options, concurrencies(options, TransformScenarios.DEFAULT_CONCURRENCY));
+      }
+      default -> { }
+    }
     Path body = bodyFile(options);
     long bodyBytes = Files.size(body);
     ExpectedBody echoed = ExpectedBody.ofFile("the request body", body, bodyBytes);
