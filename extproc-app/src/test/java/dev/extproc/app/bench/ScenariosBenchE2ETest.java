@@ -63,7 +63,11 @@ class ScenariosBenchE2ETest {
 
   /** Runs a scenario on some routes (a fresh stack per route costs seconds: CI runs a few per scenario). */
   BenchReport bench(String scenario, String routes, boolean profile) throws Exception {
-    BenchOptions options = new BenchOptions(scenario, Route.parseList(routes), null, List.of(2), media, Duration.ofSeconds(2),
+    return bench(scenario, routes, profile, null);
+  }
+
+  BenchReport bench(String scenario, String routes, boolean profile, Long bodyBytes) throws Exception {
+    BenchOptions options = new BenchOptions(scenario, Route.parseList(routes), bodyBytes, List.of(2), media, Duration.ofSeconds(2),
         Duration.ofSeconds(120), profile, List.of());
     LocalStackEnvironment environment = new LocalStackEnvironment(envoy, EnvoyTuning.defaults(), null, admin,
         System.getProperty("java.class.path"));
@@ -145,5 +149,22 @@ class ScenariosBenchE2ETest {
 
     assertPlausible(report, "/full-duplex-streamed", "baseline");
     assertThat(report.scenarios().get(0).routes()).allSatisfy(r -> assertThat(r.requestsPerS()).isPositive());
+  }
+
+  /** The transform scenarios: the processor's run, then pass-through's; every response verified. */
+  @Test
+  void redact_andPassthroughInTheSameRun() throws Exception {
+    BenchReport report = bench("redact", "/streamed,baseline", false, 256L * 1024);
+
+    assertThat(report.scenarios()).extracting(ScenarioReport::key).containsExactly("redact-c2", "redact-passthrough");
+    assertPlausible(report, "/streamed", "baseline");
+  }
+
+  @Test
+  void jsonMask_isVerified() throws Exception {
+    BenchReport report = bench("json-mask", "/full-duplex-streamed", false, 256L * 1024);
+
+    assertThat(report.scenarios()).extracting(ScenarioReport::key).containsExactly("json-mask-c2", "json-mask-passthrough");
+    assertPlausible(report, "/full-duplex-streamed");
   }
 }
