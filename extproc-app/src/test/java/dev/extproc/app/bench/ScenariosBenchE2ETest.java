@@ -151,13 +151,16 @@ class ScenariosBenchE2ETest {
     assertThat(report.scenarios().get(0).routes()).allSatisfy(r -> assertThat(r.requestsPerS()).isPositive());
   }
 
-  /** The transform scenarios: the processor's run, then pass-through's; every response verified. */
+  /**
+   * The transform scenarios: the processor's run, then pass-through's; every response verified
+   * (the baseline route is the same in every scenario, so it is left out here to save CI time).
+   */
   @Test
   void redact_andPassthroughInTheSameRun() throws Exception {
-    BenchReport report = bench("redact", "/streamed,baseline", false, 256L * 1024);
+    BenchReport report = bench("redact", "/streamed", false, 256L * 1024);
 
     assertThat(report.scenarios()).extracting(ScenarioReport::key).containsExactly("redact-c2", "redact-passthrough");
-    assertPlausible(report, "/streamed", "baseline");
+    assertPlausible(report, "/streamed");
   }
 
   @Test
