@@ -44,11 +44,11 @@ final class BenchCommand implements Callable<Integer> {
   String routes;
 
   @Option(names = "--body-size", paramLabel = "SIZE",
-      description = "Upload body size, e.g. 256KiB (default: the whole media/input.mp4, 70.4 MiB; 1 KiB for small; 16 MiB for redact and json-mask).")
+      description = "Upload body size, e.g. 256KiB (default: the whole media/input.mp4, 70.4 MiB; 1 KiB for small; 8 MiB for redact and json-mask).")
   String bodySize;
 
   @Option(names = "--concurrency", paramLabel = "N[,N...]",
-      description = "Concurrent uploads (connections for small); a list runs each (default: 10; 1,10,50 for passthrough).")
+      description = "Concurrent uploads (connections for small); a list runs each (default: 10; 1,10,50 for passthrough; 2 for redact and json-mask).")
   String concurrency;
 
   @Option(names = "--report-dir", paramLabel = "DIR", description = "Run directory (default: runs/<UTC timestamp>).")
