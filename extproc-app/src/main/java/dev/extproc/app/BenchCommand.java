@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--scenario", required = true, paramLabel = "NAME",
-      description = "seed, passthrough, slow-processor, small or sse (LLM event streams through /llm and the baseline).")
+      description = "seed, passthrough, slow-processor, small, sse (LLM event streams through /llm and the baseline), redact or json-mask.")
   String scenario;
 
   @Option(names = "--routes", defaultValue = "/streamed,/full-duplex-streamed,/buffered,baseline", paramLabel = "LIST",
@@ -46,11 +46,11 @@ final class BenchCommand implements Callable<Integer> {
   String routes;
 
   @Option(names = "--body-size", paramLabel = "SIZE",
-      description = "Upload body size, e.g. 256KiB (default: the whole media/input.mp4, 70.4 MiB; 1 KiB for small).")
+      description = "Upload body size, e.g. 256KiB (default: the whole media/input.mp4, 70.4 MiB; 1 KiB for small; 8 MiB for redact and json-mask).")
   String bodySize;
 
   @Option(names = "--concurrency", paramLabel = "N[,N...]",
-      description = "Concurrent uploads (connections for small); a list runs each (default: 10; 1,10,50 for passthrough).")
+      description = "Concurrent uploads (connections for small); a list runs each (default: 10; 1,10,50 for passthrough; 2 for redact and json-mask).")
   String concurrency;
 
   @Option(names = "--report-dir", paramLabel = "DIR", description = "Run directory (default: runs/<UTC timestamp>).")
@@ -263,7 +263,8 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Generates the seed's media with {@code extproc media} when a file the scenario needs is missing. */
   static void ensureMedia(BenchOptions options) {
-    List<Path> needed = options.scenario().equals("small") || options.scenario().equals("sse") ? List.of()
+    // small requests, sse and the transform scenarios (redact, json-mask) make their own bodies
+    List<Path> needed = List.of("small", "sse", "redact", "json-mask").contains(options.scenario()) ? List.of()
         : options.scenario().equals("seed")
             ? List.of(options.input(), options.requestReplacement(), options.responseReplacement())
             : List.of(options.input());

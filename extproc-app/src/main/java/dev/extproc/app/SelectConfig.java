@@ -1,7 +1,6 @@
 package dev.extproc.app;
 
 import dev.extproc.ExtProcConfig;
-import dev.extproc.HttpHeaders;
 import dev.extproc.ProcessorFactory;
 import dev.extproc.app.ProcessorOptions.ProcessorSetup;
 import dev.extproc.transforms.SelectingProcessorFactory;
@@ -14,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
-import java.util.function.Predicate;
 import picocli.CommandLine;
 
 /**
@@ -22,12 +20,16 @@ import picocli.CommandLine;
  * exchange. One rule per line, the first match wins; {@code #} starts a comment:
  *
  * <pre>
+ * route=payments                                     --processor redact --redact-rules card,iban
  * path=/streamed/redact                              --processor redact --redact-rules card,email
  * path=/api content-type=application/json            --processor json-mask --json-mask-fields password
  * host=upload.example.com                            --processor limit --max-request-body 10MiB
  * </pre>
  *
- * <p>Conditions (all must hold): {@code path=PREFIX}, {@code host=NAME}, {@code
+ * <p>Conditions (all must hold): {@code route=NAME} (Envoy's route name, sent when the filter's
+ * {@code request_attributes} lists {@code xds.route_name}), {@code metadata=NAMESPACE:KEY=VALUE}
+ * (a string in the forwarded {@code metadata_context}), {@code attribute=NAME=VALUE} (any other
+ * request attribute, a string), {@code path=PREFIX}, {@code host=NAME}, {@code
  * content-type=TYPE} (a trailing {@code *} matches a prefix), {@code content-encoding=CODING},
  * or {@code *} for every exchange. The rest of the line is the processor options of {@code extproc
  * server}. Exchanges no rule matches get the {@code --processor} chain (pass-through by default).
@@ -70,7 +72,7 @@ final class SelectConfig {
           throw new IllegalArgumentException(where + line
               + " (expected: CONDITION... --processor NAME [options], e.g. path=/api --processor redact)");
         }
-        Predicate<HttpHeaders> when = headers -> true;
+        SelectingProcessorFactory.Condition when = (exchange, headers) -> true;
         for (String condition : tokens.subList(0, firstOption)) {
           when = when.and(condition(where, condition));
         }
@@ -95,17 +97,26 @@ final class SelectConfig {
     return new ProcessorSetup(factory, Map.copyOf(gauges), Map.copyOf(counters), () -> closeAll(resources));
   }
 
-  private static Predicate<HttpHeaders> condition(String where, String condition) {
+  private static final String EXPECTED_CONDITIONS =
+      " (expected: route=, metadata=, attribute=, path=, host=, content-type=, content-encoding= or *)";
+
+  private static SelectingProcessorFactory.Condition condition(String where, String condition) {
     if (condition.equals("*")) {
-      return headers -> true;
+      return (exchange, headers) -> true;
     }
     int eq = condition.indexOf('=');
     String key = eq < 0 ? condition : condition.substring(0, eq);
     String value = eq < 0 ? "" : condition.substring(eq + 1);
     if (value.isEmpty()) {
-      throw new IllegalArgumentException(where + condition + " (expected: path=, host=, content-type=, content-encoding= or *)");
+      throw new IllegalArgumentException(where + condition + EXPECTED_CONDITIONS);
     }
     switch (key) {
+      case "route":
+        return SelectingProcessorFactory.route(value);
+      case "metadata":
+        return metadata(where, condition, value);
+      case "attribute":
+        return attribute(where, condition, value);
       case "path":
         return SelectingProcessorFactory.pathPrefix(value);
       case "host":
@@ -115,8 +126,30 @@ final class SelectConfig {
       case "content-encoding":
         return SelectingProcessorFactory.contentEncoding(value);
       default:
-        throw new IllegalArgumentException(where + condition + " (expected: path=, host=, content-type=, content-encoding= or *)");
+        throw new IllegalArgumentException(where + condition + EXPECTED_CONDITIONS);
     }
+  }
+
+  /** {@code attribute=NAME=VALUE}; the name (a CEL expression) may contain '=', the value may not. */
+  private static SelectingProcessorFactory.Condition attribute(String where, String condition, String value) {
+    int eq = value.lastIndexOf('=');
+    if (eq <= 0 || eq == value.length() - 1) {
+      throw new IllegalArgumentException(where + condition
+          + " (expected: attribute=NAME=VALUE, e.g. attribute=xds.cluster_name=payments)");
+    }
+    return SelectingProcessorFactory.attribute(value.substring(0, eq), value.substring(eq + 1));
+  }
+
+  /** {@code metadata=NAMESPACE:KEY=VALUE}; the namespace may contain dots, not colons. */
+  private static SelectingProcessorFactory.Condition metadata(String where, String condition, String value) {
+    int colon = value.indexOf(':');
+    int eq = value.indexOf('=', colon + 1);
+    if (colon <= 0 || eq <= colon + 1 || eq == value.length() - 1) {
+      throw new IllegalArgumentException(where + condition
+          + " (expected: metadata=NAMESPACE:KEY=VALUE, e.g. metadata=extproc.select:chain=payments)");
+    }
+    return SelectingProcessorFactory.metadata(value.substring(0, colon), value.substring(colon + 1, eq),
+        value.substring(eq + 1));
   }
 
   private static void closeAll(List<AutoCloseable> resources) {

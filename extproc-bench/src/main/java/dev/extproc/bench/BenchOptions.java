@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * What {@code extproc bench} was asked to do.
  *
- * @param scenario {@code seed}, {@code passthrough}, {@code slow-processor} or {@code small}
+ * @param scenario {@code seed}, {@code passthrough}, {@code slow-processor}, {@code small}, {@code redact} or {@code json-mask}
  * @param routes the routes to run, in order
  * @param bodyBytes the upload body size, or null for the whole input file (the seed's 70.4 MiB)
  * @param concurrency the concurrency levels, or empty for the scenario's default (10; 1, 10 and 50 for passthrough)
@@ -32,7 +32,7 @@ public record BenchOptions(
     List<String> extraServerArgs) {
 
   /** The scenario names. */
-  public static final List<String> SCENARIOS = List.of("seed", "passthrough", "slow-processor", "small", "sse");
+  public static final List<String> SCENARIOS = List.of("seed", "passthrough", "slow-processor", "small", "sse", "redact", "json-mask");
 
   /** Validates and copies. */
   public BenchOptions {

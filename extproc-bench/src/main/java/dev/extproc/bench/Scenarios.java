@@ -43,8 +43,14 @@ public final class Scenarios {
       }
       return plans;
     }
-    if (options.scenario().equals("sse")) {
-      return SseScenario.plans(options);
+    switch (options.scenario()) { // generated bodies: no input file needed
+      case "sse" -> {
+        return SseScenario.plans(options);
+      }
+      case "redact", "json-mask" -> {
+        return TransformScenarios.plans(options, concurrencies(options, TransformScenarios.DEFAULT_CONCURRENCY));
+      }
+      default -> { }
     }
     Path body = bodyFile(options);
     long bodyBytes = Files.size(body);

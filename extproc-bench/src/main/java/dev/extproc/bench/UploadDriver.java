@@ -10,6 +10,7 @@ import dev.extproc.client.RequestBody;
 import dev.extproc.client.Response;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -79,6 +80,17 @@ public final class UploadDriver {
     return new Batch(spec);
   }
 
+  /**
+   * The upload's {@code content-type}, from the body file's name: {@code .json} and {@code .txt}
+   * (the transform scenarios' bodies, which processors inspect by type), else {@code video/mp4}.
+   */
+  static String contentTypeOf(Path bodyFile) {
+    String name = bodyFile.getFileName().toString();
+    return name.endsWith(".json") ? "application/json"
+        : name.endsWith(".txt") ? "text/plain; charset=utf-8"
+        : "video/mp4";
+  }
+
   /** A running batch of uploads. */
   public final class Batch {
     private final UploadSpec spec;
@@ -90,7 +102,7 @@ public final class UploadDriver {
       this.spec = spec;
       InetSocketAddress target = new InetSocketAddress(spec.target().getHost(), spec.target().getPort());
       Request request = Request.post(pathOf(spec), RequestBody.ofFile(spec.bodyFile(), spec.bodyBytes()))
-          .withHeader("content-type", "video/mp4")
+          .withHeader("content-type", contentTypeOf(spec.bodyFile()))
           .withHeader("accept", "*/*")
           .withChunkBytes(spec.chunkBytes())
           // The batch enforces the spec's timeout; an exchange's own is only a backstop.

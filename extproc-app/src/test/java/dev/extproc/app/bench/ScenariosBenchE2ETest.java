@@ -66,11 +66,20 @@ class ScenariosBenchE2ETest {
 
   /** Runs a scenario on some routes (a fresh stack per route costs seconds: CI runs a few per scenario). */
   BenchReport bench(String scenario, String routes, boolean profile) throws Exception {
-    return bench(scenario, routes, profile, ServerState.FRESH);
+    return bench(scenario, routes, profile, ServerState.FRESH, null);
   }
 
   BenchReport bench(String scenario, String routes, boolean profile, ServerState state) throws Exception {
-    BenchOptions options = new BenchOptions(scenario, Route.parseList(routes), null, List.of(2), media, Duration.ofSeconds(2),
+    return bench(scenario, routes, profile, state, null);
+  }
+
+  BenchReport bench(String scenario, String routes, boolean profile, Long bodyBytes) throws Exception {
+    return bench(scenario, routes, profile, ServerState.FRESH, bodyBytes);
+  }
+
+  BenchReport bench(String scenario, String routes, boolean profile, ServerState state, Long bodyBytes)
+      throws Exception {
+    BenchOptions options = new BenchOptions(scenario, Route.parseList(routes), bodyBytes, List.of(2), media, Duration.ofSeconds(2),
         Duration.ofSeconds(120), profile, List.of());
     LocalStackEnvironment environment = new LocalStackEnvironment(envoy, EnvoyTuning.defaults(), null, admin,
         System.getProperty("java.class.path"));
@@ -164,5 +173,25 @@ class ScenariosBenchE2ETest {
         .containsEntry("processor_java", ServerJvm.select().describe());
     assertThat(report.scenarios().get(0).route("/full-duplex-streamed").orElseThrow().cost().processorCpuMsPerRequest())
         .isPositive();
+  }
+
+  /**
+   * The transform scenarios: the processor's run, then pass-through's; every response verified
+   * (the baseline route is the same in every scenario, so it is left out here to save CI time).
+   */
+  @Test
+  void redact_andPassthroughInTheSameRun() throws Exception {
+    BenchReport report = bench("redact", "/streamed", false, 256L * 1024);
+
+    assertThat(report.scenarios()).extracting(ScenarioReport::key).containsExactly("redact-c2", "redact-passthrough");
+    assertPlausible(report, "/streamed");
+  }
+
+  @Test
+  void jsonMask_isVerified() throws Exception {
+    BenchReport report = bench("json-mask", "/full-duplex-streamed", false, 256L * 1024);
+
+    assertThat(report.scenarios()).extracting(ScenarioReport::key).containsExactly("json-mask-c2", "json-mask-passthrough");
+    assertPlausible(report, "/full-duplex-streamed");
   }
 }
