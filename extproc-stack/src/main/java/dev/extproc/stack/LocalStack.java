@@ -316,7 +316,7 @@ public final class LocalStack implements AutoCloseable {
     }
     if (config.llmStubArgs != null) {
       List<String> args = List.of("llm-stub", "--host", HOST, "--port", "0", "--ready-file", readyFile("llm-stub").toString());
-      llmStub = startJava("llm-stub", args, config.llmStubArgs, List.of("-Xmx256m"));
+      llmStub = startJava("llm-stub", config.javaExecutable, args, config.llmStubArgs, List.of("-Xmx256m"));
     }
     if (config.externalExtProc == null) {
       for (int i = 0; i < config.replicas; i++) {
