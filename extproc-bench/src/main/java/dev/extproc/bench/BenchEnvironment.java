@@ -39,6 +39,11 @@ public interface BenchEnvironment {
     /** Returns what to sample: the processes' /proc status and admin endpoints. */
     List<MeterSource> meterSources();
 
+    /** Returns the pids of Envoy ({@code envoy}) and the ext_proc server ({@code ext_proc}) this target runs, where known. */
+    default java.util.Map<String, Long> pids() {
+      return java.util.Map.of();
+    }
+
     /** Returns Envoy's admin address, when there is an Envoy. */
     Optional<URI> envoyAdmin();
 

@@ -163,11 +163,12 @@ public final class BenchRunner {
           ExpectedBody expected = route.usesExtProc() ? plan.expectedExtProc() : plan.expectedBaseline();
           UploadSpec spec = new UploadSpec(uri, plan.bodyFile(), plan.bodyBytes(), expected, plan.concurrency(),
               UploadSpec.DEFAULT_CHUNK_BYTES, plan.timeout());
+          Map<String, Long> cpuBefore = SseScenario.servesLlm(route) ? SseScenario.cpuMillis(target.pids()) : Map.of();
           UploadDriver.Batch batch = new UploadDriver(group).start(spec);
           progress.phase(label, batch.progress());
           uploads = batch.await();
           if (SseScenario.servesLlm(route)) {
-            artifacts.add(SseScenario.writeFigures(routeDir, route, uploads));
+            artifacts.add(SseScenario.writeFigures(routeDir, route, uploads, cpuBefore, SseScenario.cpuMillis(target.pids())));
           }
         }
         cost = small != null ? costMeter.stop(small.completed() * plan.bodyBytes(), small.completed())

@@ -205,6 +205,14 @@ public final class LocalStackEnvironment implements BenchEnvironment {
     }
 
     @Override
+    public Map<String, Long> pids() {
+      Map<String, Long> pids = new LinkedHashMap<>();
+      pids.put("envoy", stack.envoyPid());
+      stack.extProcPid().ifPresent(pid -> pids.put("ext_proc", pid));
+      return pids;
+    }
+
+    @Override
     public Optional<URI> envoyAdmin() {
       return Optional.of(stack.envoyAdminUri());
     }

@@ -112,22 +112,42 @@ public final class SseScenario {
     return new ExpectedBody("the llm-stub's stream of " + events + " " + FORMAT.flag() + " events", length, sha256.digest());
   }
 
+  /** Returns the CPU milliseconds used so far by each of {@code pids} (name to pid) that can be read. */
+  static java.util.Map<String, Long> cpuMillis(java.util.Map<String, Long> pids) {
+    java.util.Map<String, Long> cpu = new java.util.LinkedHashMap<>();
+    pids.forEach((name, pid) -> ProcessCpu.millis(pid).ifPresent(ms -> cpu.put(name, ms)));
+    return cpu;
+  }
+
   /**
    * Writes {@link #FIGURES_FILE} for one route's run: streams, time to first byte median and p99,
-   * stream duration median and p99, and content events per second over all streams.
+   * stream duration median and p99, content events per second over all streams, and the CPU time
+   * each process spent during the run, also per 100,000 events.
    *
+   * @param cpuBefore CPU milliseconds per process name before the run
+   * @param cpuAfter the same after it
    * @return the file
    */
-  static Path writeFigures(Path routeDir, Route route, UploadRun run) throws IOException {
+  static Path writeFigures(Path routeDir, Route route, UploadRun run, java.util.Map<String, Long> cpuBefore,
+      java.util.Map<String, Long> cpuAfter) throws IOException {
     double seconds = run.wallNanos() / 1e9;
     int events = route.path().contains("events=") ? PACED_EVENTS : EVENTS;
-    double eventsPerSecond = seconds <= 0 ? 0 : (double) run.verified() * events / seconds;
-    String text = String.format(Locale.ROOT,
+    long allEvents = (long) run.verified() * events;
+    double eventsPerSecond = seconds <= 0 ? 0 : allEvents / seconds;
+    StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
         "streams %d verified of %d%nttfb_p50_ms %.1f%nttfb_p99_ms %.1f%nstream_p50_ms %.1f%nstream_p99_ms %.1f%n"
             + "events_per_s %.0f%nwall_s %.2f%n",
         run.verified(), run.results().size(), UploadRun.percentileMillis(run.firstBytes(), 50),
         UploadRun.percentileMillis(run.firstBytes(), 99), UploadRun.percentileMillis(run.durations(), 50),
-        UploadRun.percentileMillis(run.durations(), 99), eventsPerSecond, seconds);
+        UploadRun.percentileMillis(run.durations(), 99), eventsPerSecond, seconds));
+    cpuAfter.forEach((name, after) -> {
+      Long before = cpuBefore.get(name);
+      if (before != null) {
+        long used = after - before;
+        text.append(String.format(Locale.ROOT, "%s_cpu_ms %d%n%s_cpu_ms_per_100k_events %.0f%n", name, used, name,
+            allEvents == 0 ? 0.0 : used * 100_000.0 / allEvents));
+      }
+    });
     Path file = routeDir.resolve(FIGURES_FILE);
     Files.writeString(file, text, StandardCharsets.UTF_8);
     return file;

@@ -42,10 +42,18 @@ class SseScenarioTest {
         new UploadResult(0, 200, 2_000_000_000L, 10_000_000L, 10, 100, true, null),
         new UploadResult(1, 200, 2_000_000_000L, 30_000_000L, 10, 100, true, null)), 2_000_000_000L);
 
-    String text = Files.readString(SseScenario.writeFigures(media, Route.LLM_PACED, run));
+    String text = Files.readString(SseScenario.writeFigures(media, Route.LLM_PACED, run,
+        java.util.Map.of("envoy", 1_000L, "ext_proc", 500L), java.util.Map.of("envoy", 1_250L, "ext_proc", 900L)));
 
     assertThat(text).contains("streams 2 verified of 2").contains("ttfb_p50_ms 10.0").contains("ttfb_p99_ms 30.0")
-        .contains("events_per_s " + SseScenario.PACED_EVENTS); // 2 streams x 500 events in 2 s
+        .contains("events_per_s " + SseScenario.PACED_EVENTS) // 2 streams x 500 events in 2 s
+        .contains("envoy_cpu_ms 250").contains("envoy_cpu_ms_per_100k_events 25000").contains("ext_proc_cpu_ms 400");
+  }
+
+  @Test
+  void processCpu_ofThisJvm_isReadable_ofNoProcess_isEmpty() {
+    assertThat(ProcessCpu.millis(ProcessHandle.current().pid())).isPresent();
+    assertThat(ProcessCpu.millis(Long.MAX_VALUE)).isEmpty();
   }
 
   private static long streamLength(int events) {
