@@ -20,8 +20,10 @@ import java.util.List;
  * <p>Holding back: inside an object or array, the bytes after a value (the comma, whitespace) are
  * held until the next token shows whether the next member is dropped or the next element masked;
  * so are the bytes between a masked name and its value. Memory: those bytes (at most {@code maxHeldBytes}, else 400), the token being
- * parsed (Jackson keeps one whole string or number; at most {@code maxTokenBytes}, else 400), and
- * one stack entry per nesting level (Jackson's limit: 1000).
+ * parsed (Jackson keeps one whole string or number; at most {@code maxTokenBytes}, else 400),
+ * one stack entry per nesting level (Jackson's limit: 1000), and a 32 KiB array Jackson is fed
+ * from. The output refers to the input chunk's bytes (slices, not copies), so a whole-body chunk
+ * (BUFFERED) is not copied.
  *
  * <p>Malformed or truncated JSON, and invalid UTF-8 inside it, throw {@link TransformException} with
  * status 400 naming the byte offset.
