@@ -146,7 +146,7 @@ final class SelectConfig {
     int eq = value.indexOf('=', colon + 1);
     if (colon <= 0 || eq <= colon + 1 || eq == value.length() - 1) {
       throw new IllegalArgumentException(where + condition
-          + " (expected: metadata=NAMESPACE:KEY=VALUE, e.g. metadata=extproc.select:chain=payments)");
+          + " (expected: metadata=NAMESPACE:KEY=VALUE, e.g. metadata=policy:chain=payments)");
     }
     return SelectingProcessorFactory.metadata(value.substring(0, colon), value.substring(colon + 1, eq),
         value.substring(eq + 1));

@@ -25,11 +25,11 @@ class SelectConfigTest {
   void readsOneChainPerRule() throws Exception {
     Path file = Files.writeString(tmp.resolve("select.conf"),
         "# comment\n\npath=/a --processor redact\nroute=payments --processor redact\n"
-            + "metadata=extproc.select:chain=json attribute=xds.cluster_name=echo --processor redact\nhost=x.example content-type=application/* --processor json-mask"
+            + "metadata=policy:chain=json attribute=xds.cluster_name=echo --processor redact\nhost=x.example content-type=application/* --processor json-mask"
             + " --json-mask-fields password   # trailing comment\n* --processor limit --max-request-body 1MiB\n");
     ProcessorSetup setup = setup("--select-config", file.toString());
     assertThat(setup.factory()).isInstanceOf(SelectingProcessorFactory.class)
-        .hasToString("select[path=/a, route=payments, metadata=extproc.select:chain=json attribute=xds.cluster_name=echo, host=x.example content-type=application/*, *]");
+        .hasToString("select[path=/a, route=payments, metadata=policy:chain=json attribute=xds.cluster_name=echo, host=x.example content-type=application/*, *]");
     setup.resources().close();
   }
 
@@ -45,7 +45,7 @@ class SelectConfigTest {
     Path badMetadata = Files.writeString(tmp.resolve("m.conf"), "metadata=chain=x --processor redact\n");
     assertThatThrownBy(() -> setup("--select-config", badMetadata.toString()))
         .hasMessage("--select-config: " + badMetadata + " line 1: metadata=chain=x (expected: metadata=NAMESPACE:KEY=VALUE, "
-            + "e.g. metadata=extproc.select:chain=payments)");
+            + "e.g. metadata=policy:chain=payments)");
     Path badAttribute = Files.writeString(tmp.resolve("t.conf"), "attribute=xds.route_name --processor redact\n");
     assertThatThrownBy(() -> setup("--select-config", badAttribute.toString()))
         .hasMessage("--select-config: " + badAttribute + " line 1: attribute=xds.route_name (expected: attribute=NAME=VALUE, "

@@ -20,14 +20,22 @@ import java.util.List;
  * <p>Holding back: inside an object or array, the bytes after a value (the comma, whitespace) are
  * held until the next token shows whether the next member is dropped or the next element masked;
  * so are the bytes between a masked name and its value. Memory: those bytes (at most {@code maxHeldBytes}, else 400), the token being
- * parsed (Jackson keeps one whole string or number; at most {@code maxTokenBytes}, else 400), and
- * one stack entry per nesting level (Jackson's limit: 1000).
+ * parsed (Jackson keeps one whole string or number; at most {@code maxTokenBytes}, else 400),
+ * one stack entry per nesting level (Jackson's limit: 1000), and a 32 KiB array Jackson is fed
+ * from. The output refers to the input chunk's bytes (slices, not copies), so a whole-body chunk
+ * (BUFFERED) is not copied.
  *
  * <p>Malformed or truncated JSON, and invalid UTF-8 inside it, throw {@link TransformException} with
  * status 400 naming the byte offset.
  */
 public final class JsonMaskTransform implements BodyTransform {
-  static final byte[] MASK = "\"***\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  static final ByteString MASK = ByteString.copyFromUtf8("\"***\"");
+
+  /**
+   * Jackson is fed the chunk in slices of this size, copied into one reusable array: a whole-body
+   * chunk (BUFFERED) then costs no second copy of itself.
+   */
+  private static final int FEED_BYTES = 32 * 1024;
 
   private enum Mode { COPY, AWAIT_MASKED_VALUE, SKIP_VALUE }
 
@@ -55,7 +63,9 @@ public final class JsonMaskTransform implements BodyTransform {
   private final JsonParser parser;
   private final ByteArrayFeeder feeder;
   private final Deque<Level> levels = new ArrayDeque<>();
-  private ByteString.Output out;
+  private final byte[] feed = new byte[FEED_BYTES];
+  /** The output of the current call: slices of the input and masks, concatenated without copying. */
+  private ByteString out;
   private ByteString window = ByteString.EMPTY; // bytes [windowStart, fed)
   private long windowStart;
   private long fed;
@@ -93,23 +103,28 @@ public final class JsonMaskTransform implements BodyTransform {
 
   @Override
   public ByteString apply(ByteString chunk) {
-    out = ByteString.newOutput();
+    out = ByteString.EMPTY;
     window = window.concat(chunk);
-    byte[] bytes = chunk.toByteArray();
     try {
-      feeder.feedInput(bytes, 0, bytes.length);
-      fed += bytes.length;
-      drain();
+      // The non-blocking parser has consumed a slice once it reports NOT_AVAILABLE (it copies a
+      // partial token into its own buffer), so the same array can take the next slice.
+      for (int at = 0; at < chunk.size(); at += FEED_BYTES) {
+        int n = Math.min(FEED_BYTES, chunk.size() - at);
+        chunk.substring(at, at + n).copyTo(feed, 0);
+        feeder.feedInput(feed, 0, n);
+        fed += n;
+        drain();
+      }
     } catch (IOException e) {
       throw malformed(e);
     }
     settle();
-    return out.toByteString();
+    return out;
   }
 
   @Override
   public ByteString finish() {
-    out = ByteString.newOutput();
+    out = ByteString.EMPTY;
     feeder.endOfInput();
     try {
       drain();
@@ -123,7 +138,7 @@ public final class JsonMaskTransform implements BodyTransform {
     }
     holdFrom = -1;
     settle();
-    return out.toByteString();
+    return out;
   }
 
   @Override
@@ -159,7 +174,7 @@ public final class JsonMaskTransform implements BodyTransform {
     if (mode == Mode.AWAIT_MASKED_VALUE) {
       long start = valueStart(emitted);
       writeUpTo(start);
-      out.write(MASK, 0, MASK.length);
+      out = out.concat(MASK);
       masked++;
       startSkip(token, start, end);
       return;
@@ -203,7 +218,7 @@ public final class JsonMaskTransform implements BodyTransform {
       if (rule != null) {
         long start = valueStart(emitted);
         writeUpTo(start);
-        out.write(MASK, 0, MASK.length);
+        out = out.concat(MASK);
         masked++;
         startSkip(token, start, end);
         return;
@@ -274,11 +289,7 @@ public final class JsonMaskTransform implements BodyTransform {
 
   private void writeUpTo(long to) {
     if (to > emitted) {
-      try {
-        window.substring((int) (emitted - windowStart), (int) (to - windowStart)).writeTo(out);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e); // ByteString.Output does not throw
-      }
+      out = out.concat(window.substring((int) (emitted - windowStart), (int) (to - windowStart)));
       emitted = to;
     }
   }

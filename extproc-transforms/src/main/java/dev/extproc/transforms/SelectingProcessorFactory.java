@@ -20,8 +20,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Chooses the processor chain of each exchange from what Envoy sent with its first message: the
- * route name (the {@value #ROUTE_NAME_ATTRIBUTE} request attribute), forwarded metadata ({@code
- * metadata_context}), and the request headers: path, host ({@code :authority}), {@code
+ * route name (the {@value #ROUTE_NAME_ATTRIBUTE} request attribute) and other request attributes,
+ * forwarded metadata ({@code metadata_context}), and the request headers: path, host ({@code :authority}), {@code
  * content-type}, {@code content-encoding}. The first matching rule wins;
  * an unmatched exchange goes to the fallback (typically pass-through, which copies nothing). The
  * choice is made at the first headers event (the request's, unless Envoy skips it) and applies to

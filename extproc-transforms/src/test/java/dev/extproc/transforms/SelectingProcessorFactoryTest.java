@@ -75,7 +75,7 @@ class SelectingProcessorFactoryTest {
     SelectingProcessorFactory byRoute = new SelectingProcessorFactory(List.of(
         new SelectingProcessorFactory.Rule("payments", SelectingProcessorFactory.route("payments"),
             RedactProcessorFactory.defaults()),
-        new SelectingProcessorFactory.Rule("meta", SelectingProcessorFactory.metadata("extproc.select", "chain", "mask"),
+        new SelectingProcessorFactory.Rule("meta", SelectingProcessorFactory.metadata("policy", "chain", "mask"),
             new JsonMaskProcessorFactory(JsonMaskRule.parseList("password"), DecodeLimits.DEFAULT))),
         PassthroughProcessor.factory());
     String body = "{\"password\":\"x\",\"c\":\"4111111111111111\"}";
@@ -83,7 +83,7 @@ class SelectingProcessorFactoryTest {
 
     assertThat(drive(byRoute, Sent.route("payments"), headers, body).output().toStringUtf8())
         .isEqualTo("{\"password\":\"x\",\"c\":\"************1111\"}");
-    assertThat(drive(byRoute, Sent.metadata("extproc.select", "chain", "mask"), headers, body).output().toStringUtf8())
+    assertThat(drive(byRoute, Sent.metadata("policy", "chain", "mask"), headers, body).output().toStringUtf8())
         .isEqualTo("{\"password\":\"***\",\"c\":\"4111111111111111\"}");
     RecordingDirectionContext other = drive(byRoute, Sent.route("other"), headers, body);
     assertThat(other.output().toStringUtf8()).isEqualTo(body);
