@@ -17,7 +17,7 @@ import org.slf4j.MDC;
  *
  * <p>A task submitted while the executor is idle and its queue empty runs at once on the submitting
  * thread without being queued; the order is the same (nothing was waiting), only the queue node is
- * saved. When gRPC calls the service on a direct executor (as {@code extproc-server} sets it up),
+ * saved. When gRPC calls the service on a direct executor (as {@code extproc server} does),
  * a message's whole handling — checks, processor event, reply handed to gRPC — is therefore one
  * task on the transport's event loop, with no thread hand-off.
  *

@@ -65,4 +65,39 @@ class SerialExecutorTest {
     exec.execute(() -> seen.add("next"));
     assertThat(seen).containsExactly("bad", "next");
   }
+
+  @Test
+  void anIdleExecutorRunsTheTaskOnTheCallingThreadAtOnce_withTheExchangeIdInTheMdc() {
+    SerialExecutor exec = new SerialExecutor("exchange-7", t -> { });
+    List<String> seen = new CopyOnWriteArrayList<>();
+    org.slf4j.MDC.put(SerialExecutor.MDC_KEY, "outer");
+    try {
+      exec.execute(() -> {
+        seen.add(Thread.currentThread().getName());
+        seen.add(org.slf4j.MDC.get(SerialExecutor.MDC_KEY));
+        seen.add(String.valueOf(exec.isCurrent()));
+      });
+      assertThat(seen).containsExactly(Thread.currentThread().getName(), "exchange-7", "true");
+      assertThat(org.slf4j.MDC.get(SerialExecutor.MDC_KEY)).isEqualTo("outer");
+      assertThat(exec.isCurrent()).isFalse();
+    } finally {
+      org.slf4j.MDC.remove(SerialExecutor.MDC_KEY);
+    }
+  }
+
+  @Test
+  void tasksQueuedDuringAnIdleRunStillRunInOrderAfterIt() {
+    List<String> order = new CopyOnWriteArrayList<>();
+    SerialExecutor exec = new SerialExecutor("test", t -> order.add("error"));
+    exec.execute(() -> {
+      order.add("first");
+      exec.execute(() -> {
+        order.add("second");
+        exec.execute(() -> order.add("fourth"));
+      });
+      exec.execute(() -> order.add("third"));
+    });
+    exec.execute(() -> order.add("fifth"));
+    assertThat(order).containsExactly("first", "second", "third", "fourth", "fifth");
+  }
 }

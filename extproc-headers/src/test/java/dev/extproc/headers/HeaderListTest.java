@@ -31,6 +31,25 @@ class HeaderListTest {
   }
 
   @Test
+  void rawOfAWireMap_readsInPlaceAsFromProtoWould() {
+    HeaderMap map = HeaderMap.newBuilder()
+        .addHeaders(HeaderValue.newBuilder().setKey("X-Old").setValue("v"))
+        .addHeaders(HeaderValue.newBuilder().setKey("content-length").setRawValue(ByteString.copyFromUtf8("12")))
+        .addHeaders(HeaderValue.newBuilder().setKey("content-length").setRawValue(ByteString.copyFromUtf8("99")))
+        .build();
+    HeaderList list = HeaderList.fromProto(map);
+
+    for (String name : new String[] {"x-old", "X-OLD", "content-length", "Content-Length", "absent"}) {
+      assertThat(HeaderList.raw(map, name)).as(name).isEqualTo(list.raw(name));
+    }
+    assertThat(HeaderList.raw(map, "x-old")).isEqualTo(ByteString.copyFromUtf8("v"));
+    assertThat(HeaderList.raw(map, "content-length")).isEqualTo(ByteString.copyFromUtf8("12"));
+    assertThat(HeaderList.parseContentLength(" 12 ")).isEqualTo(12);
+    assertThat(HeaderList.parseContentLength("x")).isEqualTo(-1);
+    assertThat(HeaderList.parseContentLength(null)).isEqualTo(-1);
+  }
+
+  @Test
   void toProto_writesRawValuesOnly_andRoundTrips() {
     HeaderList headers = HeaderList.of("A", "1", "b", "2");
 

@@ -154,6 +154,9 @@ public final class ExtProcServerBuilder {
       HealthStatusManager health = new HealthStatusManager();
       grpc = GrpcSettings.apply(listener.newServerBuilder(GrpcSettings.credentials(
               tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials())), config)
+          // Every service here is non-blocking (processors must not block): run them on the
+          // event loop, with no hand-off to gRPC's thread pool and back per message.
+          .directExecutor()
           .addService(ServerInterceptors.intercept(service, metrics.grpcInterceptor()))
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())

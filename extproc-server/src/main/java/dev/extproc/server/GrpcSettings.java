@@ -33,16 +33,16 @@ public final class GrpcSettings {
   }
 
   /**
-   * Sets the fixed flow-control window, the max inbound message size {@code config} needs, and a
-   * direct executor: gRPC then calls the service on the transport's event loop instead of handing
-   * every message to a thread of its default pool and every reply back to the event loop. The
-   * engine never blocks (each stream's work runs on its serial executor, on whichever thread
-   * arrives), and processors must not block either (see {@code DirectionProcessor}), so the hop
-   * bought nothing but two thread hand-offs per message.
+   * Sets the fixed flow-control window and the max inbound message size {@code config} needs.
+   *
+   * <p>It leaves gRPC's executor alone, because it applies to every service on the server. When
+   * all of them are non-blocking (the ext_proc service is, given processors that do not block),
+   * add {@code directExecutor()}: gRPC then calls the services on the transport's event loop,
+   * which saves two thread hand-offs per message; {@code extproc server} does (see {@code
+   * docs/benchmarks.md}, "Per-message overhead").
    */
   public static NettyServerBuilder apply(NettyServerBuilder builder, ExtProcConfig config) {
     return builder
-        .directExecutor()
         .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
         .maxInboundMessageSize(config.maxInboundMessageBytes());
   }
