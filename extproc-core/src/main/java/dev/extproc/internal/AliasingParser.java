@@ -56,7 +56,7 @@ final class AliasingParser {
    */
   static boolean applies(InputStream in, int minBytes) throws IOException {
     return in instanceof KnownLength && in instanceof Detachable && in instanceof HasByteBuffer
-        && in.available() >= minBytes;
+        && in.markSupported() && in.available() >= minBytes;
   }
 
   /** A parsed message and the buffer it aliases (null when nothing aliases it). */
