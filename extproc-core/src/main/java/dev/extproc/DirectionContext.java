@@ -51,6 +51,11 @@ public interface DirectionContext {
   /**
    * Writes {@code chunk} unchanged. When it is the chunk being handled, the engine answers Envoy
    * with "no mutation" instead of sending the bytes back. Equivalent to {@code write(chunk)}.
+   *
+   * <p>A chunk a processor {@linkplain DirectionProcessor#borrowsChunks() borrows} (it aliases the
+   * network buffers) may be written, whole or in part, until the stage of the event that received it
+   * completes: the engine keeps the memory until the output has been serialised into gRPC's buffers,
+   * however long the output waits. Written after that stage, it may already hold other bytes.
    */
   default CompletionStage<Void> passThrough(ByteString chunk) {
     return write(chunk);

@@ -39,16 +39,24 @@ final class AliasingParser {
    * tracking the buffer costs more than the copy it saves (see docs/benchmarks.md, Zero-copy).
    */
   static final int MIN_BYTES = 32 * 1024;
+  /** Components without a ByteBuffer copied byte by byte before the rest of the message is copied at once. */
+  private static final int MAX_COPIED_PIECES = 16;
   private static final int REQUEST_BODY = ProcessingRequest.REQUEST_BODY_FIELD_NUMBER;
   private static final int RESPONSE_BODY = ProcessingRequest.RESPONSE_BODY_FIELD_NUMBER;
   private static final int BODY_TAG = (HttpBody.BODY_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED;
 
   private AliasingParser() {}
 
-  /** Whether {@code in} can be parsed without copying: gRPC's uncompressed Netty message stream, large enough. */
+  /**
+   * Whether {@code in} can be parsed without copying: gRPC's uncompressed message stream
+   * (KnownLength, Detachable, HasByteBuffer), large enough. {@code byteBufferSupported()} is not
+   * required: gRPC's deframer puts empty heap wrappers ({@code ReadableBuffers.empty()}) into the
+   * composite buffer of many messages, which makes it false although every byte is in Netty's
+   * buffers; {@link #wrap} copies just the bytes of a component that has no ByteBuffer.
+   */
   static boolean applies(InputStream in, int minBytes) throws IOException {
     return in instanceof KnownLength && in instanceof Detachable && in instanceof HasByteBuffer
-        && ((HasByteBuffer) in).byteBufferSupported() && in.available() >= minBytes;
+        && in.markSupported() && in.available() >= minBytes;
   }
 
   /** A parsed message and the buffer it aliases (null when nothing aliases it). */
@@ -139,6 +147,15 @@ final class AliasingParser {
     return bodyField == REQUEST_BODY ? message.setRequestBody(httpBody).build() : message.setResponseBody(httpBody).build();
   }
 
+  /** The head component's bytes, or null when it has none as a ByteBuffer. */
+  private static @Nullable ByteBuffer byteBuffer(HasByteBuffer buffers) {
+    try {
+      return buffers.getByteBuffer();
+    } catch (UnsupportedOperationException e) {
+      return null;
+    }
+  }
+
   private static byte[] onHeap(List<ByteString> pieces) {
     return ByteString.copyFrom(pieces).toByteArray();
   }
@@ -149,10 +166,20 @@ final class AliasingParser {
     HasByteBuffer buffers = (HasByteBuffer) detached;
     List<ByteString> pieces = new ArrayList<>(4);
     int left = size;
+    int copiedPieces = 0;
     while (left > 0) {
-      ByteBuffer piece = buffers.getByteBuffer();
+      ByteBuffer piece = byteBuffer(buffers);
       if (piece == null || !piece.hasRemaining()) {
-        throw new IOException("gRPC buffer ended " + left + " bytes before the message's end");
+        // A component without a ByteBuffer (or an empty one, which reading pops): copy a byte past
+        // it; after a few, copy the rest at once rather than byte by byte.
+        int n = ++copiedPieces > MAX_COPIED_PIECES ? left : 1;
+        byte[] bytes = detached.readNBytes(n);
+        if (bytes.length != n) {
+          throw new IOException("gRPC buffer ended " + (left - bytes.length) + " bytes before the message's end");
+        }
+        pieces.add(UnsafeByteOperations.unsafeWrap(bytes));
+        left -= n;
+        continue;
       }
       if (piece.remaining() > left) {
         piece = piece.slice().limit(left);

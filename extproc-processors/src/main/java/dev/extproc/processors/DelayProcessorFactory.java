@@ -121,6 +121,12 @@ public final class DelayProcessorFactory implements ProcessorFactory {
       return timer;
     }
 
+    /** Borrows chunks (zero-copy): a chunk is forwarded once the timer fired, within its event's stage. */
+    @Override
+    public boolean borrowsChunks(dev.extproc.Direction direction) {
+      return true;
+    }
+
     @Override
     public CompletionStage<Void> onHeaders(MessageContext ctx, HttpHeaders headers, boolean endOfStream) {
       return later();
