@@ -152,8 +152,8 @@ public final class ExtProcServerBuilder {
       metrics.bindCounters(counters);
       tlsLoaded = tls == null ? null : tls.load(scheduler);
       HealthStatusManager health = new HealthStatusManager();
-      grpc = GrpcSettings.apply(listener.newServerBuilder(GrpcSettings.credentials(
-              tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials())), config)
+      grpc = GrpcSettings.apply(listener.newServerBuilder(
+              tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials()), config)
           .addService(ServerInterceptors.intercept(service, metrics.grpcInterceptor()))
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())
