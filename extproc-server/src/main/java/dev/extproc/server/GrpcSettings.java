@@ -10,10 +10,13 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
  */
 public final class GrpcSettings {
   /**
-   * The HTTP/2 flow-control window per stream and connection. Fixed on purpose: setting it turns
-   * off grpc-netty's BDP auto-tuning, which would otherwise grow windows to whatever Envoy can
-   * push, moving the backlog into this JVM. With a fixed window the bytes in flight per stream
-   * are bounded by the window, not by the body.
+   * The HTTP/2 flow-control window per stream, also the connection's initial window. Fixed on
+   * purpose: setting it turns off grpc-netty's BDP auto-tuning, which would otherwise grow windows
+   * to whatever Envoy can push, moving the backlog into this JVM. With a fixed window the bytes in
+   * flight per stream are bounded by the window, not by the body. Messages the engine has not
+   * requested hold only their stream's window: grpc-netty refills the connection window as frames
+   * arrive, so streams multiplexed on one connection do not starve each other
+   * ({@code SharedConnectionWindowTest}).
    */
   public static final int FLOW_CONTROL_WINDOW_BYTES = 1024 * 1024;
 
