@@ -169,8 +169,8 @@ func checkDocument(d document, istio *istioPatches, found *problems) {
 		}
 	case "networking.istio.io/v1alpha3/DestinationRule", "networking.istio.io/v1/DestinationRule":
 		var spec istionet.DestinationRule
-		if istioSpec(d, &spec, found) && spec.GetTrafficPolicy().GetConnectionPool().GetHttp().GetMaxConcurrentStreams() != 1 {
-			found.add(d, "connectionPool.http.maxConcurrentStreams must be 1 (one side stream per connection)")
+		if istioSpec(d, &spec, found) && spec.GetTrafficPolicy().GetConnectionPool().GetHttp().GetMaxConcurrentStreams() != 16 {
+			found.add(d, "connectionPool.http.maxConcurrentStreams must be 16 (side streams per connection, docs/envoy.md)")
 		}
 	case "networking.istio.io/v1alpha3/VirtualService", "networking.istio.io/v1/VirtualService":
 		istioSpec(d, &istionet.VirtualService{}, found)
@@ -276,8 +276,8 @@ func checkExtensionPolicy(d document, o *egv1a1.EnvoyExtensionPolicy, found *pro
 			found.add(d, "extProc[%d]: failOpen cannot be true with FullDuplexStreamed (Envoy Gateway's CEL rule)", i)
 		}
 		s := p.BackendSettings
-		if s == nil || s.HTTP2 == nil || s.HTTP2.MaxConcurrentStreams == nil || *s.HTTP2.MaxConcurrentStreams != 1 {
-			found.add(d, "extProc[%d]: backendSettings.http2.maxConcurrentStreams must be 1 (one side stream per connection)", i)
+		if s == nil || s.HTTP2 == nil || s.HTTP2.MaxConcurrentStreams == nil || *s.HTTP2.MaxConcurrentStreams != 16 {
+			found.add(d, "extProc[%d]: backendSettings.http2.maxConcurrentStreams must be 16 (side streams per connection, docs/envoy.md)", i)
 		}
 		if s == nil || s.Connection == nil || s.Connection.BufferLimit == nil {
 			found.add(d, "extProc[%d]: backendSettings.connection.bufferLimit must be set (the side stream's watermark)", i)

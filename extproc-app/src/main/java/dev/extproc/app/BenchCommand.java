@@ -94,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
   String extProcConnectionWindow;
 
   @Option(names = "--ext-proc-max-streams", paramLabel = "N",
-      description = "The ext_proc cluster's HTTP/2 max_concurrent_streams, side streams per connection (default: the stack's, 1).")
+      description = "The ext_proc cluster's HTTP/2 max_concurrent_streams, side streams per connection (default: the stack's, 16).")
   Integer extProcMaxStreams;
 
   @Option(names = "--message-timeout", paramLabel = "DURATION",

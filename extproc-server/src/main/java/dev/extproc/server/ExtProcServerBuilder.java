@@ -152,8 +152,8 @@ public final class ExtProcServerBuilder {
       metrics.bindCounters(counters);
       tlsLoaded = tls == null ? null : tls.load(scheduler);
       HealthStatusManager health = new HealthStatusManager();
-      grpc = GrpcSettings.apply(listener.newServerBuilder(GrpcSettings.credentials(
-              tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials())), config)
+      grpc = GrpcSettings.apply(listener.newServerBuilder(
+              tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials()), config)
           // Every service here is non-blocking (processors must not block): run them on the
           // event loop, with no hand-off to gRPC's thread pool and back per message.
           .directExecutor()

@@ -1,7 +1,6 @@
 package dev.extproc.server;
 
 import dev.extproc.ExtProcConfig;
-import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 
 /**
@@ -11,26 +10,17 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
  */
 public final class GrpcSettings {
   /**
-   * The HTTP/2 flow-control window per stream (and the base of the connection window, see
-   * {@link #credentials}). Fixed on purpose: setting it turns
-   * off grpc-netty's BDP auto-tuning, which would otherwise grow windows to whatever Envoy can
-   * push, moving the backlog into this JVM. With a fixed window the bytes in flight per stream
-   * are bounded by the window, not by the body.
+   * The HTTP/2 flow-control window per stream, also the connection's initial window. Fixed on
+   * purpose: setting it turns off grpc-netty's BDP auto-tuning, which would otherwise grow windows
+   * to whatever Envoy can push, moving the backlog into this JVM. With a fixed window the bytes in
+   * flight per stream are bounded by the window, not by the body. Messages the engine has not
+   * requested hold only their stream's window: grpc-netty refills the connection window as frames
+   * arrive, so streams multiplexed on one connection do not starve each other
+   * ({@code SharedConnectionWindowTest}).
    */
   public static final int FLOW_CONTROL_WINDOW_BYTES = 1024 * 1024;
 
   private GrpcSettings() {}
-
-  /**
-   * Wraps {@code credentials} (plaintext, TLS or mTLS) so that each connection's window grows with
-   * its open streams ({@code window × (1 + 2 × streams)}): grpc-java otherwise gives a connection
-   * the window of one stream, and a stream whose messages are not yet requested holds it, starving
-   * the other streams Envoy multiplexes on that connection. Use the result to create the
-   * {@code NettyServerBuilder} (see docs/envoy.md, "Many side streams on one connection").
-   */
-  public static ServerCredentials credentials(ServerCredentials credentials) {
-    return StreamScaledConnectionWindow.wrap(credentials, FLOW_CONTROL_WINDOW_BYTES);
-  }
 
   /**
    * Sets the fixed flow-control window and the max inbound message size {@code config} needs.

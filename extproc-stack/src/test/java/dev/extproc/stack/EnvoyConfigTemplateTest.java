@@ -129,9 +129,9 @@ class EnvoyConfigTemplateTest {
   }
 
   @Test
-  void defaults_giveEveryExtProcSideStreamItsOwnConnection() {
+  void defaults_putUpTo16ExtProcSideStreamsOnAConnection() {
     assertThat(EnvoyConfigTemplate.render(EnvoyEndpoints.loopbackDefaults(), EnvoyTuning.defaults()))
-        .contains("max_concurrent_streams: 1\n");
+        .contains("max_concurrent_streams: 16\n");
   }
 
   @Test
