@@ -676,8 +676,8 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * JVM options of the ext_proc server process; default {@link ServerJvm#options()} of the server's Java
-     * (docs/benchmarks.md, "CPU and the JVM").
+     * JVM options of the ext_proc server process; default {@link ServerJvm#options(String)} of the server's
+     * Java for the class path (docs/benchmarks.md, "CPU and the JVM").
      */
     public Builder serverJvmOptions(List<String> options) {
       this.serverJvmOptions = List.copyOf(options);
@@ -778,7 +778,7 @@ public final class LocalStack implements AutoCloseable {
         serverJvm = ServerJvm.select();
       }
       if (serverJvmOptions == null) {
-        serverJvmOptions = serverJvm.options();
+        serverJvmOptions = serverJvm.options(classpath);
       }
       EnvoyInstallation envoyToUse = envoy != null ? envoy
           : EnvoyInstallation.locate(root != null ? root : ProjectRoot.find());
