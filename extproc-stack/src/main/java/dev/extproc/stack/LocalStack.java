@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The Java children run as {@code java <jvm options> -cp <classpath> <main class> echo|server ...}
- * (defaults: this JVM's java and class path, {@code dev.extproc.app.ExtProcMain}), and report their
+ * (defaults: this JVM's class path and {@code dev.extproc.app.ExtProcMain}; the echo on this JVM's java, the
+ * ext_proc server on {@link ServerJvm#select()}'s with {@link ServerJvm#options(String)}), and report their
  * ports through ready files (docs/interfaces.md). Envoy binds port 0 when asked and its real ports are read
  * from the admin endpoint.
  *
