@@ -89,7 +89,7 @@ public final class LocalStackEnvironment implements BenchEnvironment {
       throw new IllegalArgumentException("--replicas: " + replicas + " with --ext-proc-address (expected: one or the other)");
     }
     this.replicas = replicas;
-    this.serverJvmOptions = serverJvmOptions == null ? serverJvm.options() : List.copyOf(serverJvmOptions);
+    this.serverJvmOptions = serverJvmOptions == null ? serverJvm.options(classpath) : List.copyOf(serverJvmOptions);
     this.envoy = requireNonNull(envoy, "envoy");
     this.tuning = requireNonNull(tuning, "tuning");
     this.externalExtProc = externalExtProc;

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The Java children run as {@code java <jvm options> -cp <classpath> <main class> echo|server ...}
- * (defaults: this JVM's java and class path, {@code dev.extproc.app.ExtProcMain}), and report their
+ * (defaults: this JVM's class path and {@code dev.extproc.app.ExtProcMain}; the echo on this JVM's java, the
+ * ext_proc server on {@link ServerJvm#select()}'s with {@link ServerJvm#options(String)}), and report their
  * ports through ready files (docs/interfaces.md). Envoy binds port 0 when asked and its real ports are read
  * from the admin endpoint.
  *
@@ -713,8 +714,8 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * JVM options of the ext_proc server process; default {@link ServerJvm#options()} of the server's Java
-     * (docs/benchmarks.md, "CPU and the JVM").
+     * JVM options of the ext_proc server process; default {@link ServerJvm#options(String)} of the server's
+     * Java for the class path (docs/benchmarks.md, "CPU and the JVM").
      */
     public Builder serverJvmOptions(List<String> options) {
       this.serverJvmOptions = List.copyOf(options);
@@ -815,7 +816,7 @@ public final class LocalStack implements AutoCloseable {
         serverJvm = ServerJvm.select();
       }
       if (serverJvmOptions == null) {
-        serverJvmOptions = serverJvm.options();
+        serverJvmOptions = serverJvm.options(classpath);
       }
       EnvoyInstallation envoyToUse = envoy != null ? envoy
           : EnvoyInstallation.locate(root != null ? root : ProjectRoot.find());

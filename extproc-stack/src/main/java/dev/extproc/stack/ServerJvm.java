@@ -161,6 +161,47 @@ public final class ServerJvm {
     return List.copyOf(options);
   }
 
+  /**
+   * The server's options for a class path: {@link #options()}, and on Java 25+ {@code -XX:AOTCache=} when
+   * the class path is one jar with a fresh AOT cache beside it ({@link #aotCacheFile}, made by
+   * {@code scripts/server-aot-cache.sh}): classes already parsed and linked, and the training run's profiles.
+   */
+  public List<String> options(String classpath) {
+    List<String> options = new ArrayList<>(options());
+    aotCache(classpath).ifPresent(cache -> options.add("-XX:AOTCache=" + cache));
+    return List.copyOf(options);
+  }
+
+  /**
+   * Returns the AOT cache of this Java for a jar: {@code <jar without .jar>.jdk<feature>.aot} beside it
+   * ({@code extproc-server.jar} gives {@code extproc-server.jdk25.aot}).
+   */
+  public Path aotCacheFile(Path jar) {
+    String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+    return jar.resolveSibling(name + ".jdk" + feature + ".aot");
+  }
+
+  /**
+   * Returns the AOT cache to use with a class path: only on Java 25+, only for a class path of one jar
+   * (the JVM accepts a cache only for the class path it was trained with), only when the cache is newer
+   * than the jar (the JVM rejects a cache of a rebuilt jar, with a warning).
+   */
+  Optional<Path> aotCache(String classpath) {
+    if (feature < PREFERRED_FEATURE || classpath == null || classpath.contains(java.io.File.pathSeparator)
+        || !classpath.endsWith(".jar")) {
+      return Optional.empty();
+    }
+    Path jar = Path.of(classpath).toAbsolutePath();
+    Path cache = aotCacheFile(jar);
+    try {
+      return Files.isRegularFile(jar) && Files.isRegularFile(cache)
+          && Files.getLastModifiedTime(cache).compareTo(Files.getLastModifiedTime(jar)) > 0
+          ? Optional.of(cache) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
   /** Returns the options of an argument file beside this class: one or more per line, {@code #} lines are comments. */
   static List<String> readOptions(String resource) {
     try (InputStream in = ServerJvm.class.getResourceAsStream(resource)) {

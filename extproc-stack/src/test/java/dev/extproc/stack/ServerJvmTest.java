@@ -74,6 +74,25 @@ class ServerJvmTest {
   }
 
   @Test
+  void anAotCache_isUsedOn25_onlyForItsOwnJar_andOnlyWhenNewerThanTheJar() throws IOException {
+    ServerJvm jdk17 = ServerJvm.of(fakeJdk("jdk-17", "17.0.15"), "test");
+    ServerJvm jdk25 = ServerJvm.of(fakeJdk("jdk-25", "25.0.3"), "test");
+    Path jar = Files.writeString(dir.resolve("extproc-server.jar"), "jar");
+    Path cache = jdk25.aotCacheFile(jar);
+    assertThat(cache).hasFileName("extproc-server.jdk25.aot");
+
+    assertThat(jdk25.options(jar.toString())).isEqualTo(jdk25.options());
+    Files.writeString(cache, "cache");
+    Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+    assertThat(jdk25.options(jar.toString())).endsWith("-XX:AOTCache=" + cache.toAbsolutePath());
+    assertThat(jdk25.options(jar + java.io.File.pathSeparator + dir)).isEqualTo(jdk25.options());
+    assertThat(jdk17.options(jar.toString())).isEqualTo(jdk17.options());
+
+    Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+    assertThat(jdk25.options(jar.toString())).as("a cache older than the jar").isEqualTo(jdk25.options());
+  }
+
+  @Test
   void theFeatureRelease_isReadFromTheVersion() {
     assertThat(ServerJvm.feature("25.0.3")).isEqualTo(25);
     assertThat(ServerJvm.feature("17")).isEqualTo(17);

@@ -100,14 +100,12 @@ class ScenariosBenchE2ETest {
         assertThat(r.peakProcessorHeapBytes()).as("processor heap").isPositive();
         assertThat(r.peakEnvoyAllocatedBytes()).as("Envoy allocated").isPositive();
         assertThat(r.samples()).isGreaterThan(5);
-        assertThat(r.cost().envoyCpuS()).as("Envoy CPU").isPositive();
+        // CPU time comes in clock ticks (10 ms): a small batch may read 0, never null or negative.
+        assertThat(r.cost().envoyCpuS()).as("Envoy CPU").isNotNull().isNotNegative();
         assertThat(r.cost().processorCpuS()).as("processor CPU").isNotNull().isNotNegative();
+        assertThat(r.cost().processorCpuMsPerMib()).as("processor CPU ms/MiB").isNotNull().isNotNegative();
         assertThat(r.cost().processorGcCollections()).as("processor GCs").isNotNull().isNotNegative();
         assertThat(r.cost().processorFullGcs()).as("processor full GCs").isNotNull().isNotNegative();
-        if (!r.route().equals("baseline")) {
-          assertThat(r.cost().processorCpuS()).as("processor CPU on " + r.route()).isPositive();
-          assertThat(r.cost().processorCpuMsPerMib()).as("processor CPU ms/MiB on " + r.route()).isPositive();
-        }
         assertThat(r.errors()).as("problems").isEmpty();
       }
     }
