@@ -10,6 +10,7 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,6 +46,7 @@ public final class ExtProcServerBuilder {
   private final Map<String, LongSupplier> counters = new LinkedHashMap<>();
   private final List<ExchangeObserver> observers = new ArrayList<>();
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private @Nullable Executor callExecutor;
 
   ExtProcServerBuilder(ProcessorFactory factory) {
     this.factory = requireNonNull(factory, "factory");
@@ -113,6 +116,18 @@ public final class ExtProcServerBuilder {
   }
 
   /**
+   * Sets the executor gRPC calls the services on. By default (null) there is none: gRPC calls them
+   * on the transport's event loop, which saves two thread hand-offs per message and is right when
+   * processors never block, as {@code DirectionProcessor} requires. Give an executor (a bounded
+   * pool) only for processors that do block; their blocking then stalls that pool instead of every
+   * stream on the event loop. The caller owns and shuts down the executor.
+   */
+  public ExtProcServerBuilder callExecutor(@Nullable Executor value) {
+    callExecutor = value;
+    return this;
+  }
+
+  /**
    * Closes {@code resource} when the server has stopped (for example the processors' files). When
    * {@link #start()} throws, nothing was started and the caller still owns the resource.
    */
@@ -152,11 +167,11 @@ public final class ExtProcServerBuilder {
       metrics.bindCounters(counters);
       tlsLoaded = tls == null ? null : tls.load(scheduler);
       HealthStatusManager health = new HealthStatusManager();
-      grpc = GrpcSettings.apply(listener.newServerBuilder(
-              tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials()), config)
-          // Every service here is non-blocking (processors must not block): run them on the
-          // event loop, with no hand-off to gRPC's thread pool and back per message.
-          .directExecutor()
+      NettyServerBuilder grpcBuilder = GrpcSettings.apply(listener.newServerBuilder(
+          tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials()), config);
+      // Every service here is non-blocking (processors must not block): by default run them on the
+      // event loop, with no hand-off to gRPC's thread pool and back per message.
+      grpc = (callExecutor == null ? grpcBuilder.directExecutor() : grpcBuilder.executor(callExecutor))
           .addService(ServerInterceptors.intercept(service, metrics.grpcInterceptor()))
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())

@@ -31,7 +31,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +48,37 @@ class ExtProcServerTest {
         .responseHeaders(Headers.of(":status", "200"))
         .responseBody(BodySource.of("world"))
         .build();
+  }
+
+  @Test
+  void callExecutor_runsTheServiceOnTheGivenExecutor_elseOnTheEventLoop() throws Exception {
+    ExecutorService pool = Executors.newSingleThreadExecutor(task -> new Thread(task, "blocking-pool"));
+    try {
+      assertThat(factoryThread(pool)).isEqualTo("blocking-pool");
+      assertThat(factoryThread(null)).isNotEqualTo("blocking-pool").contains("grpc");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Returns the name of the thread the server made an exchange's processors on. */
+  private static String factoryThread(ExecutorService pool) throws Exception {
+    AtomicReference<String> thread = new AtomicReference<>();
+    ExtProcServer server = ExtProcServer.builder(exchange -> {
+          thread.set(Thread.currentThread().getName());
+          return PassthroughProcessor.factory().newProcessor(exchange);
+        })
+        .listener(Listener.tcp("127.0.0.1", 0))
+        .callExecutor(pool)
+        .start();
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+    try {
+      assertThat(FakeEnvoy.forChannel(channel).run(smallExchange()).client().body().utf8()).isEqualTo("world");
+      return thread.get();
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      server.close();
+    }
   }
 
   @Test
