@@ -18,17 +18,15 @@ import java.util.concurrent.ScheduledExecutorService;
  * Server server = NettyServerBuilder.forPort(9001)
  *     .maxInboundMessageSize(service.config().maxInboundMessageBytes())
  *     .flowControlWindow(1024 * 1024) // fixed: no BDP auto-tuning, windows bound memory
- *     .directExecutor() // the engine never blocks: no thread hand-off per message
  *     .addService(service)
  *     .build().start();
  * }</pre>
  *
  * <p><b>Threading.</b> The service never blocks a gRPC thread: each stream's work runs serially
- * on whichever thread delivers it (a gRPC callback, a stage completion), one task at a time, so it
- * may run on gRPC's direct executor, that is on the transport's event loop, which saves two
- * thread hand-offs per message (request in, reply out). That needs processors that do not block
- * either ({@link DirectionProcessor}: blocking work goes to another executor and returns its
- * stage); with processors that might block, keep gRPC's default executor.
+ * on whichever thread delivers it (a gRPC callback, a stage completion), one task at a time, ; it never
+ * blocks the thread that delivers it. Keep gRPC's default executor: the direct executor saved two
+ * thread hand-offs per message in a benchmark but stalled exchanges now and then through real
+ * Envoy (docs/benchmarks.md, "Per-message overhead").
  */
 public final class ExtProcService implements BindableService {
   private final ProcessorFactory factory;

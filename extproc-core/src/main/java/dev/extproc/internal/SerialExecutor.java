@@ -17,9 +17,8 @@ import org.slf4j.MDC;
  *
  * <p>A task submitted while the executor is idle and its queue empty runs at once on the submitting
  * thread without being queued; the order is the same (nothing was waiting), only the queue node is
- * saved. When gRPC calls the service on a direct executor (as {@code extproc server} does),
- * a message's whole handling — checks, processor event, reply handed to gRPC — is therefore one
- * task on the transport's event loop, with no thread hand-off.
+ * saved. A gRPC callback on an idle stream therefore runs the message's whole handling —
+ * checks, processor event, reply handed to gRPC — on gRPC's thread, with no further hand-off.
  *
  * <p>While it runs tasks, the SLF4J MDC key {@value #MDC_KEY} holds the stream's exchange id (and
  * the thread's previous value is restored after), so every log line of an exchange, the engine's

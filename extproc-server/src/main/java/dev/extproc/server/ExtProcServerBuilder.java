@@ -116,11 +116,9 @@ public final class ExtProcServerBuilder {
   }
 
   /**
-   * Sets the executor gRPC calls the services on. By default (null) there is none: gRPC calls them
-   * on the transport's event loop, which saves two thread hand-offs per message and is right when
-   * processors never block, as {@code DirectionProcessor} requires. Give an executor (a bounded
-   * pool) only for processors that do block; their blocking then stalls that pool instead of every
-   * stream on the event loop. The caller owns and shuts down the executor.
+   * Sets the executor gRPC calls the services on; by default (null) gRPC's own, a cached thread
+   * pool. Give a bounded pool to cap the threads that processors which block can tie up. The
+   * caller owns and shuts down the executor.
    */
   public ExtProcServerBuilder callExecutor(@Nullable Executor value) {
     callExecutor = value;
@@ -169,9 +167,10 @@ public final class ExtProcServerBuilder {
       HealthStatusManager health = new HealthStatusManager();
       NettyServerBuilder grpcBuilder = GrpcSettings.apply(listener.newServerBuilder(
           tlsLoaded == null ? InsecureServerCredentials.create() : tlsLoaded.credentials()), config);
-      // Every service here is non-blocking (processors must not block): by default run them on the
-      // event loop, with no hand-off to gRPC's thread pool and back per message.
-      grpc = (callExecutor == null ? grpcBuilder.directExecutor() : grpcBuilder.executor(callExecutor))
+      // gRPC's default executor unless told otherwise: gRPC's direct executor (the event loop)
+      // saved two thread hand-offs per message but stalled an exchange now and then through real
+      // Envoy (docs/benchmarks.md, "Per-message overhead"), so it is not the default.
+      grpc = (callExecutor == null ? grpcBuilder : grpcBuilder.executor(callExecutor))
           .addService(ServerInterceptors.intercept(service, metrics.grpcInterceptor()))
           .addService(health.getHealthService())
           .addService(ProtoReflectionServiceV1.newInstance())

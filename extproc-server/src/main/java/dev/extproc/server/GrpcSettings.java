@@ -25,11 +25,10 @@ public final class GrpcSettings {
   /**
    * Sets the fixed flow-control window and the max inbound message size {@code config} needs.
    *
-   * <p>It leaves gRPC's executor alone, because it applies to every service on the server. When
-   * all of them are non-blocking (the ext_proc service is, given processors that do not block),
-   * add {@code directExecutor()}: gRPC then calls the services on the transport's event loop,
-   * which saves two thread hand-offs per message; {@code extproc server} does (see {@code
-   * docs/benchmarks.md}, "Per-message overhead").
+   * <p>It leaves gRPC's executor alone. gRPC's {@code directExecutor()} (the services called on
+   * the transport's event loop) saves two thread hand-offs per message, but through real Envoy it
+   * stalled an exchange now and then until Envoy's message timeout (cause not found yet; see
+   * {@code docs/benchmarks.md}, "Per-message overhead"), so {@code extproc server} does not set it.
    */
   public static NettyServerBuilder apply(NettyServerBuilder builder, ExtProcConfig config) {
     return builder

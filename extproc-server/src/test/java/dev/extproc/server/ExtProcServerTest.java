@@ -51,11 +51,11 @@ class ExtProcServerTest {
   }
 
   @Test
-  void callExecutor_runsTheServiceOnTheGivenExecutor_elseOnTheEventLoop() throws Exception {
+  void callExecutor_runsTheServiceOnTheGivenExecutor_elseOnGrpcsOwn() throws Exception {
     ExecutorService pool = Executors.newSingleThreadExecutor(task -> new Thread(task, "blocking-pool"));
     try {
       assertThat(factoryThread(pool)).isEqualTo("blocking-pool");
-      assertThat(factoryThread(null)).isNotEqualTo("blocking-pool").contains("grpc");
+      assertThat(factoryThread(null)).isNotEqualTo("blocking-pool").startsWith("grpc-default-executor");
     } finally {
       pool.shutdownNow();
     }
