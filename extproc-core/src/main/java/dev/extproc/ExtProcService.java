@@ -22,9 +22,9 @@ import java.util.concurrent.ScheduledExecutorService;
  *     .build().start();
  * }</pre>
  *
- * <p><b>Threading.</b> The service never blocks a gRPC thread: each stream's work runs serially
- * on whichever thread delivers it (a gRPC callback, a stage completion), one task at a time, ; it never
- * blocks the thread that delivers it. Keep gRPC's default executor: the direct executor saved two
+ * <p><b>Threading.</b> The service never blocks a gRPC thread: each stream's work runs serially,
+ * one task at a time, on whichever thread delivers it (a gRPC callback, a stage completion). Keep
+ * gRPC's default executor: the direct executor saved two
  * thread hand-offs per message in a benchmark but stalled exchanges now and then through real
  * Envoy (docs/benchmarks.md, "Per-message overhead").
  */
